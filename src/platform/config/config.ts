@@ -1,0 +1,202 @@
+import path from 'node:path';
+import Value from 'typebox/value';
+import { type Env, EnvSchema } from './env.schema.ts';
+
+export type LogLevel = Env['LOG_LEVEL'];
+
+export interface Config {
+  readonly env: Env['NODE_ENV'];
+  readonly logLevel: LogLevel;
+  readonly server: {
+    readonly port: number;
+    readonly host: string;
+    readonly publicUrl: string;
+    readonly corsOrigins: readonly string[];
+    readonly bodyLimitBytes: number;
+    readonly trustProxy: boolean;
+    readonly maxEventLoopDelayMs: number;
+    readonly shutdownTimeoutMs: number;
+    readonly rateLimit: { readonly max: number; readonly windowMs: number };
+  };
+  readonly secret: string | undefined;
+  readonly dataDir: string;
+  readonly database: { readonly url: string | undefined; readonly poolMax: number };
+  readonly redis: { readonly url: string | undefined };
+  readonly jobs: {
+    readonly concurrency: number;
+    readonly batchSize: number;
+    readonly pollIntervalSeconds: number;
+    readonly retryLimit: number;
+    readonly retryDelaySeconds: number;
+    readonly cronIntervalSeconds: number;
+  };
+  readonly seedDemoData: boolean;
+  readonly realtime: {
+    readonly maxMessageBytes: number;
+    readonly messagesPerSecond: number;
+    readonly maxBufferedBytes: number;
+    readonly heartbeatMs: number;
+  };
+  readonly mail: { readonly smtpUrl: string | undefined; readonly from: string };
+  readonly sms: {
+    readonly twilio:
+      | { readonly accountSid: string; readonly authToken: string; readonly from: string; readonly apiBaseUrl: string | undefined }
+      | undefined;
+  };
+  readonly locale: { readonly default: 'en' | 'ko'; readonly displayTimeZone: string };
+  readonly storage: {
+    readonly driver: 'local' | 's3';
+    readonly maxUploadBytes: number;
+    readonly urlTtlSeconds: number;
+    readonly s3:
+      | {
+          readonly bucket: string;
+          readonly region: string;
+          readonly endpoint: string | undefined;
+          readonly accessKeyId: string | undefined;
+          readonly secretAccessKey: string | undefined;
+          readonly forcePathStyle: boolean;
+        }
+      | undefined;
+  };
+  readonly telemetry: {
+    readonly otlpEndpoint: string | undefined;
+    readonly serviceName: string;
+    readonly metricsEnabled: boolean;
+  };
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type RawEnv = Readonly<Record<string, string | undefined>>;
+
+/** Keeps only our keys and drops empty strings, so `PORT=` in a .env file means "use the default". */
+function pickKnownKeys(raw: RawEnv): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = raw[key];
+    if (value !== undefined && value.trim() !== '') picked[key] = value.trim();
+  }
+  return picked;
+}
+
+function crossFieldProblems(env: Env): string[] {
+  const problems: string[] = [];
+  const twilioKeys = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_FROM];
+  const twilioSet = twilioKeys.filter((value) => value !== undefined).length;
+  if (twilioSet > 0 && twilioSet < 3) {
+    problems.push('TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM: set all three or none');
+  }
+  if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET) problems.push('S3_BUCKET: required when STORAGE_DRIVER=s3');
+  if (env.NODE_ENV === 'production' && !env.APP_SECRET) {
+    problems.push('APP_SECRET: required in production (signs download URLs; share it across instances)');
+  }
+  return problems;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Validates the environment once; every bad key is listed in one error. */
+export function loadConfig(raw: RawEnv): Config {
+  const converted = Value.Default(EnvSchema, Value.Convert(EnvSchema, pickKnownKeys(raw)));
+  const schemaProblems = Value.Check(EnvSchema, converted)
+    ? []
+    : [...Value.Errors(EnvSchema, converted)].map((error) => {
+        const key = error.instancePath.replace(/^\//, '') || '(root)';
+        return `${key}: ${error.message}`;
+      });
+  if (schemaProblems.length > 0) throw new ConfigError(schemaProblems);
+  const env = converted as Env;
+  const crossProblems = crossFieldProblems(env);
+  if (crossProblems.length > 0) throw new ConfigError(crossProblems);
+
+  const port = env.PORT;
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, '');
+  return deepFreeze<Config>({
+    env: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    server: {
+      port,
+      host: env.HOST,
+      publicUrl,
+      corsOrigins: env.CORS_ORIGINS.split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      trustProxy: env.TRUST_PROXY,
+      maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
+    },
+    secret: env.APP_SECRET,
+    dataDir: path.resolve(env.DATA_DIR),
+    database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
+    redis: { url: env.REDIS_URL },
+    jobs: {
+      concurrency: env.JOBS_CONCURRENCY,
+      batchSize: env.JOBS_BATCH_SIZE,
+      pollIntervalSeconds: env.JOBS_POLL_INTERVAL_SECONDS,
+      retryLimit: env.JOBS_RETRY_LIMIT,
+      retryDelaySeconds: env.JOBS_RETRY_DELAY_SECONDS,
+      cronIntervalSeconds: env.CRON_INTERVAL_SECONDS,
+    },
+    seedDemoData: env.SEED_DEMO_DATA,
+    realtime: {
+      maxMessageBytes: env.WS_MAX_MESSAGE_BYTES,
+      messagesPerSecond: env.WS_MESSAGES_PER_SECOND,
+      maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
+      heartbeatMs: env.WS_HEARTBEAT_MS,
+    },
+    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
+    sms: {
+      twilio:
+        env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN && env.TWILIO_FROM
+          ? {
+              accountSid: env.TWILIO_ACCOUNT_SID,
+              authToken: env.TWILIO_AUTH_TOKEN,
+              from: env.TWILIO_FROM,
+              apiBaseUrl: env.TWILIO_API_BASE_URL,
+            }
+          : undefined,
+    },
+    locale: { default: env.DEFAULT_LOCALE, displayTimeZone: env.DISPLAY_TIME_ZONE },
+    storage: {
+      driver: env.STORAGE_DRIVER,
+      maxUploadBytes: env.STORAGE_MAX_UPLOAD_BYTES,
+      urlTtlSeconds: env.STORAGE_URL_TTL_SECONDS,
+      s3: env.S3_BUCKET
+        ? {
+            bucket: env.S3_BUCKET,
+            region: env.S3_REGION,
+            endpoint: env.S3_ENDPOINT,
+            accessKeyId: env.S3_ACCESS_KEY_ID,
+            secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+            forcePathStyle: env.S3_FORCE_PATH_STYLE,
+          }
+        : undefined,
+    },
+    telemetry: {
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: env.OTEL_SERVICE_NAME,
+      metricsEnabled: env.METRICS_ENABLED,
+    },
+  });
+}
+
+/** The one place that reads process.env. */
+export function loadConfigFromProcess(overrides: RawEnv = {}): Config {
+  return loadConfig({ ...process.env, ...overrides });
+}

@@ -1,0 +1,102 @@
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
+import * as schema from './schema.ts';
+import type { DatabaseKind, Db } from './types.ts';
+
+export interface PoolStats {
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
+}
+
+/** An open database, whichever engine is behind it. */
+export interface Database {
+  readonly kind: DatabaseKind;
+  readonly db: Db;
+  /** Set when embedded: pg-boss talks to it directly. */
+  readonly pglite: PGlite | undefined;
+  /** Set on PostgreSQL. */
+  readonly connectionString: string | undefined;
+  ping(): Promise<void>;
+  poolStats(): PoolStats;
+  close(): Promise<void>;
+}
+
+export type OpenDatabaseOptions =
+  | { readonly kind: 'postgres'; readonly url: string; readonly poolMax: number; readonly applicationName?: string }
+  | { readonly kind: 'pglite'; readonly dataDir: string | undefined; readonly loadDataDir?: Blob };
+
+async function openPostgres(url: string, poolMax: number, applicationName: string): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolMax,
+    application_name: applicationName,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+  });
+  // An idle client that errors (server restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const db = drizzleNodePg({ client: pool, schema }) as unknown as Db;
+  return {
+    kind: 'postgres',
+    db,
+    pglite: undefined,
+    connectionString: url,
+    async ping() {
+      await pool.query('select 1');
+    },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undefined): Promise<Database> {
+  // The lock comes first: two processes on one data dir silently lose writes.
+  const lock: DataDirLock | undefined = dataDir ? lockDataDir(dataDir) : undefined;
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create({
+      ...(dataDir ? { dataDir: `${dataDir}/pgdata` } : {}),
+      ...(loadDataDir ? { loadDataDir } : {}),
+      extensions: { pg_trgm },
+    });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  const db = drizzlePglite({ client: pglite, schema }) as unknown as Db;
+  let inFlight = 0;
+  return {
+    kind: 'pglite',
+    db,
+    pglite,
+    connectionString: undefined,
+    async ping() {
+      inFlight++;
+      try {
+        await db.execute(sql`select 1`);
+      } finally {
+        inFlight--;
+      }
+    },
+    poolStats: () => ({ total: 1, idle: inFlight === 0 ? 1 : 0, waiting: Math.max(0, inFlight - 1) }),
+    async close() {
+      try {
+        await pglite.close();
+      } finally {
+        lock?.release();
+      }
+    },
+  };
+}
+
+export function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  return options.kind === 'postgres'
+    ? openPostgres(options.url, options.poolMax, options.applicationName ?? 'caravan')
+    : openPglite(options.dataDir, options.loadDataDir);
+}
