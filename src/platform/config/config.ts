@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { type Env, EnvSchema } from './env.schema.ts';
 
@@ -109,15 +110,29 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+// Values of these keys may hold credentials: never echo them in an error.
+const SENSITIVE_KEY = /SECRET|TOKEN|ACCESS_KEY|_URL$/;
+
+/** Checked key by key so one bad value cannot hide another. */
+function describeProblem(key: string, schema: TSchema, value: unknown): string {
+  const got = SENSITIVE_KEY.test(key) ? '' : ` (got ${JSON.stringify(value)})`;
+  const options = (schema as { anyOf?: { const?: unknown }[] }).anyOf?.map((member) => member.const);
+  if (options?.every((option) => option !== undefined)) return `must be one of ${options.join(', ')}${got}`;
+  const [first] = Value.Errors(schema, value);
+  return `${first?.message ?? 'is invalid'}${got}`;
+}
+
 /** Validates the environment once; every bad key is listed in one error. */
 export function loadConfig(raw: RawEnv): Config {
-  const converted = Value.Default(EnvSchema, Value.Convert(EnvSchema, pickKnownKeys(raw)));
-  const schemaProblems = Value.Check(EnvSchema, converted)
-    ? []
-    : [...Value.Errors(EnvSchema, converted)].map((error) => {
-        const key = error.instancePath.replace(/^\//, '') || '(root)';
-        return `${key}: ${error.message}`;
-      });
+  const converted = Value.Default(EnvSchema, Value.Convert(EnvSchema, pickKnownKeys(raw))) as Record<
+    string,
+    unknown
+  >;
+  const schemaProblems = Object.entries(EnvSchema.properties).flatMap(([key, schema]) => {
+    const value = converted[key];
+    if (value === undefined || Value.Check(schema, value)) return [];
+    return [`${key}: ${describeProblem(key, schema, value)}`];
+  });
   if (schemaProblems.length > 0) throw new ConfigError(schemaProblems);
   const env = converted as Env;
   const crossProblems = crossFieldProblems(env);

@@ -5,6 +5,7 @@ import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
+import { traced } from '../observability/tracing.ts';
 import * as schema from './schema.ts';
 import type { DatabaseKind, Db } from './types.ts';
 
@@ -27,11 +28,29 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export type OpenDatabaseOptions =
+export type OpenDatabaseOptions = (
   | { readonly kind: 'postgres'; readonly url: string; readonly poolMax: number; readonly applicationName?: string }
-  | { readonly kind: 'pglite'; readonly dataDir: string | undefined; readonly loadDataDir?: Blob };
+  | { readonly kind: 'pglite'; readonly dataDir: string | undefined; readonly loadDataDir?: Blob }
+) & { readonly traceQueries?: boolean };
 
-async function openPostgres(url: string, poolMax: number, applicationName: string): Promise<Database> {
+type QueryFn = (...args: never[]) => Promise<unknown>;
+
+/** Replaces `target.query` with one that records a span per statement. */
+function traceQueryMethod(system: string, target: { query: QueryFn }): void {
+  const original = target.query.bind(target) as (...args: unknown[]) => Promise<unknown>;
+  target.query = ((...args: unknown[]) => {
+    const first = args[0] as string | { text?: string } | undefined;
+    const text = typeof first === 'string' ? first : (first?.text ?? 'query');
+    return traced(system, text, () => original(...args));
+  }) as QueryFn;
+}
+
+async function openPostgres(
+  url: string,
+  poolMax: number,
+  applicationName: string,
+  traceQueries: boolean,
+): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolMax,
@@ -41,6 +60,7 @@ async function openPostgres(url: string, poolMax: number, applicationName: strin
   });
   // An idle client that errors (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  if (traceQueries) pool.on('connect', (client) => traceQueryMethod('postgresql', client as never));
   const db = drizzleNodePg({ client: pool, schema }) as unknown as Db;
   return {
     kind: 'postgres',
@@ -55,7 +75,11 @@ async function openPostgres(url: string, poolMax: number, applicationName: strin
   };
 }
 
-async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undefined): Promise<Database> {
+async function openPglite(
+  dataDir: string | undefined,
+  loadDataDir: Blob | undefined,
+  traceQueries: boolean,
+): Promise<Database> {
   // The lock comes first: two processes on one data dir silently lose writes.
   const lock: DataDirLock | undefined = dataDir ? lockDataDir(dataDir) : undefined;
   let pglite: PGlite;
@@ -69,6 +93,7 @@ async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undef
     lock?.release();
     throw error;
   }
+  if (traceQueries) traceQueryMethod('pglite', pglite as never);
   const db = drizzlePglite({ client: pglite, schema }) as unknown as Db;
   let inFlight = 0;
   return {
@@ -96,7 +121,8 @@ async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undef
 }
 
 export function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  const traceQueries = options.traceQueries ?? false;
   return options.kind === 'postgres'
-    ? openPostgres(options.url, options.poolMax, options.applicationName ?? 'caravan')
-    : openPglite(options.dataDir, options.loadDataDir);
+    ? openPostgres(options.url, options.poolMax, options.applicationName ?? 'caravan', traceQueries)
+    : openPglite(options.dataDir, options.loadDataDir, traceQueries);
 }
