@@ -60,7 +60,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       platform,
       http,
       modules: appModules,
-      startJobs: () => platform.jobs.start({ work: role !== 'api', schedule: role !== 'api', services: platform }),
+      startJobs: () =>
+        platform.jobs.start({ work: role !== 'api', schedule: role !== 'api', services: platform }),
       close() {
         closing ??= (async () => {
           // Sockets first (1001 "going away") so clients reconnect elsewhere while HTTP drains.

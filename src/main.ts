@@ -28,19 +28,27 @@ async function serve(config: Config, role: Role): Promise<void> {
   const app = await buildApp(config, { role, logger, instanceName: role });
   let shuttingDown = false;
   // A second signal, or the deadline, force the exit: SHUTDOWN_TIMEOUT_MS keeps the total under 10 s.
-  closeWithGrace({ delay: config.server.shutdownTimeoutMs, logger: { error: (m: string) => logger.error(m) } }, async ({ signal, err }) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    if (err) logger.error({ err }, 'shutting down after an unexpected error');
-    else logger.info({ signal }, 'shutting down');
-    await app.close();
-    await tracing.shutdown();
-  });
+  closeWithGrace(
+    { delay: config.server.shutdownTimeoutMs, logger: { error: (m: string) => logger.error(m) } },
+    async ({ signal, err }) => {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      if (err) logger.error({ err }, 'shutting down after an unexpected error');
+      else logger.info({ signal }, 'shutting down');
+      await app.close();
+      await tracing.shutdown();
+    },
+  );
   await app.http.listen({ port: config.server.port, host: config.server.host });
   await app.startJobs();
   if (role !== 'api' && config.seedDemoData) await runSeeds(app);
   logger.info(
-    { role, port: config.server.port, database: app.platform.database.kind, ms: Math.round(performance.now() - started) },
+    {
+      role,
+      port: config.server.port,
+      database: app.platform.database.kind,
+      ms: Math.round(performance.now() - started),
+    },
     'caravan ready',
   );
 }

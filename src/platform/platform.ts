@@ -60,7 +60,13 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       closers.push(async () => void (await redis.quit()));
     }
     const auth = { verifier: rejectAllTokens };
-    const jobs = createJobs({ database, settings: config.jobs, logger, metrics, instanceName: options.instanceName });
+    const jobs = createJobs({
+      database,
+      settings: config.jobs,
+      logger,
+      metrics,
+      instanceName: options.instanceName,
+    });
     closers.push(() => jobs.stop({ timeoutMs: config.server.shutdownTimeoutMs }));
     const hub = await createRealtimeHub({
       config: config.realtime,
@@ -77,11 +83,13 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       locale: config.locale,
     });
     closers.push(() => notifier.close());
+    const clock = options.clock ?? systemClock;
     const storage = createStorage({
       storage: config.storage,
       dataDir: config.dataDir,
       publicUrl: config.server.publicUrl,
       secret,
+      now: () => clock.now(),
     });
     return {
       config,
@@ -94,7 +102,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       storage,
       metrics,
       logger,
-      clock: options.clock ?? systemClock,
+      clock,
       auth,
       redis,
       close: closeAll,

@@ -40,6 +40,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     PORT: '0',
     HOST: '127.0.0.1',
     SEED_DEMO_DATA: 'false',
+    // PGlite's WASM and parallel test files stall the event loop; load shedding would turn that into 503s.
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     RATE_LIMIT_MAX: '100000',
     JOBS_POLL_INTERVAL_SECONDS: '0.5',
     CRON_INTERVAL_SECONDS: '1',

@@ -16,7 +16,11 @@ describe('loadConfig', () => {
   });
 
   it('converts strings and nests settings', () => {
-    const config = loadConfig({ PORT: '8080', CORS_ORIGINS: 'https://a.test, https://b.test', TRUST_PROXY: 'true' });
+    const config = loadConfig({
+      PORT: '8080',
+      CORS_ORIGINS: 'https://a.test, https://b.test',
+      TRUST_PROXY: 'true',
+    });
     expect(config.server.port).toBe(8080);
     expect(config.server.corsOrigins).toEqual(['https://a.test', 'https://b.test']);
     expect(config.server.trustProxy).toBe(true);

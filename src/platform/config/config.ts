@@ -41,7 +41,12 @@ export interface Config {
   readonly mail: { readonly smtpUrl: string | undefined; readonly from: string };
   readonly sms: {
     readonly twilio:
-      | { readonly accountSid: string; readonly authToken: string; readonly from: string; readonly apiBaseUrl: string | undefined }
+      | {
+          readonly accountSid: string;
+          readonly authToken: string;
+          readonly from: string;
+          readonly apiBaseUrl: string | undefined;
+        }
       | undefined;
   };
   readonly locale: { readonly default: 'en' | 'ko'; readonly displayTimeZone: string };
@@ -95,7 +100,8 @@ function crossFieldProblems(env: Env): string[] {
   if (twilioSet > 0 && twilioSet < 3) {
     problems.push('TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM: set all three or none');
   }
-  if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET) problems.push('S3_BUCKET: required when STORAGE_DRIVER=s3');
+  if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET)
+    problems.push('S3_BUCKET: required when STORAGE_DRIVER=s3');
   if (env.NODE_ENV === 'production' && !env.APP_SECRET) {
     problems.push('APP_SECRET: required in production (signs download URLs; share it across instances)');
   }

@@ -4,8 +4,8 @@ import { sql } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
-import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
 import { traced } from '../observability/tracing.ts';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
 import * as schema from './schema.ts';
 import type { DatabaseKind, Db } from './types.ts';
 
@@ -29,7 +29,12 @@ export interface Database {
 }
 
 export type OpenDatabaseOptions = (
-  | { readonly kind: 'postgres'; readonly url: string; readonly poolMax: number; readonly applicationName?: string }
+  | {
+      readonly kind: 'postgres';
+      readonly url: string;
+      readonly poolMax: number;
+      readonly applicationName?: string;
+    }
   | { readonly kind: 'pglite'; readonly dataDir: string | undefined; readonly loadDataDir?: Blob }
 ) & { readonly traceQueries?: boolean };
 

@@ -9,7 +9,10 @@ import pg from 'pg';
 import { getConstructionPlans } from 'pg-boss';
 import type { Database } from './client.ts';
 
-export const MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../migrations');
+export const MIGRATIONS_FOLDER = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../migrations',
+);
 export const JOBS_SCHEMA = 'pgboss';
 
 // Any constant works; it only has to be the same in every Caravan process.

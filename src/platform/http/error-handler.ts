@@ -30,7 +30,9 @@ function fieldsFromValidation(error: FastifyError): FieldError[] {
 /** Turns anything thrown by Fastify itself into an AppError with a stable code. */
 export function toAppError(error: FastifyError): AppError {
   if (error.validation) {
-    return new AppError('validation_failed', 'The request is invalid', { fields: fieldsFromValidation(error) });
+    return new AppError('validation_failed', 'The request is invalid', {
+      fields: fieldsFromValidation(error),
+    });
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -80,6 +82,10 @@ export function installErrorHandling(app: FastifyInstance): void {
     return sendError(request, reply, appError);
   });
   app.setNotFoundHandler({ preHandler: undefined }, (request, reply) =>
-    sendError(request, reply, new AppError('route_not_found', `No route for ${request.method} ${request.url}`)),
+    sendError(
+      request,
+      reply,
+      new AppError('route_not_found', `No route for ${request.method} ${request.url}`),
+    ),
   );
 }

@@ -26,7 +26,11 @@ export type AppInstance = FastifyInstance<
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Routes that plugins add for us and whose access is public by nature. */
-const PLUGIN_ROUTE_PREFIXES = ['/docs'];
+function pluginRouteReason(method: string, url: string): string | undefined {
+  if (url.startsWith('/docs')) return 'API documentation';
+  if (method === 'OPTIONS' && url === '*') return 'CORS preflight';
+  return undefined;
+}
 
 export interface HttpAppOptions {
   readonly services: PlatformServices;
@@ -39,19 +43,28 @@ export interface HttpAppOptions {
  * publish an endpoint.
  */
 function enforceAccessRules(app: AppInstance): void {
+  const missing: string[] = [];
   app.addHook('onRoute', (route) => {
-    const url = route.url ?? route.path ?? '';
     if (route.config?.access) return;
-    if (PLUGIN_ROUTE_PREFIXES.some((prefix) => url.startsWith(prefix))) {
-      route.config = { ...route.config, access: access.public('API documentation') };
-      return;
-    }
+    const url = route.url ?? route.path ?? '';
     const methods = Array.isArray(route.method) ? route.method.join(',') : route.method;
-    throw new Error(`Route ${methods} ${url} declares no access rule (config.access); refusing to boot`);
+    const reason = pluginRouteReason(methods, url);
+    if (reason) route.config = { ...route.config, access: access.public(reason) };
+    else missing.push(`${methods} ${url}`);
+  });
+  app.addHook('onReady', async () => {
+    if (missing.length > 0) {
+      throw new Error(
+        `Routes without an access rule (config.access), refusing to boot: ${missing.join('; ')}`,
+      );
+    }
   });
 }
 
-function documentAccess(schema: FastifySchema, rule: ReturnType<typeof access.public> | undefined): FastifySchema {
+function documentAccess(
+  schema: FastifySchema,
+  rule: ReturnType<typeof access.public> | undefined,
+): FastifySchema {
   if (!rule) return schema;
   const note = `Access: ${describeAccess(rule)}.`;
   const description = (schema as { description?: string }).description;
@@ -69,12 +82,15 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<AppInstance
     logger: loggerOptions(config.logLevel),
     bodyLimit: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy,
-    requestIdHeader: 'x-request-id',
+    // Off: Fastify would otherwise trust any incoming header as is; genReqId validates it first.
+    requestIdHeader: false,
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    ajv: { customOptions: { allErrors: true, removeAdditional: true, coerceTypes: 'array', useDefaults: true } },
+    ajv: {
+      customOptions: { allErrors: true, removeAdditional: true, coerceTypes: 'array', useDefaults: true },
+    },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as AppInstance;
@@ -104,7 +120,10 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<AppInstance
       if (startedAt === undefined) return;
       const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
       const route = request.routeOptions.url ?? 'unmatched';
-      metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, seconds);
+      metrics.httpDuration.observe(
+        { method: request.method, route, status: String(reply.statusCode) },
+        seconds,
+      );
     });
   }
 
@@ -138,7 +157,9 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<AppInstance
         description: 'Marketplace backend: every route states its access rule in its description.',
       },
       servers: [{ url: config.server.publicUrl }],
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
     },
     transform: ({ schema, url, route }) => ({
       schema: documentAccess(schema ?? {}, route.config?.access),

@@ -14,12 +14,16 @@ const Readiness = Type.Object({
   checks: Type.Object({ database: CheckResult, redis: CheckResult, jobs: CheckResult }),
 });
 
-async function timed(check: () => Promise<void>): Promise<{ status: 'ok' | 'fail'; latencyMs: number; error?: string }> {
+async function timed(
+  check: () => Promise<void>,
+): Promise<{ status: 'ok' | 'fail'; latencyMs: number; error?: string }> {
   const started = performance.now();
   try {
     await Promise.race([
       check(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 2000 ms')), 2000).unref()),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('timed out after 2000 ms')), 2000).unref(),
+      ),
     ]);
     return { status: 'ok', latencyMs: Math.round(performance.now() - started) };
   } catch (error) {
@@ -55,13 +59,17 @@ export function registerOpsRoutes(app: AppInstance, services: PlatformServices):
     async (_request, reply) => {
       const [database, redis] = await Promise.all([
         timed(() => services.database.ping()),
-        services.redis ? timed(async () => void (await services.redis?.ping())) : Promise.resolve({ status: 'skipped' as const }),
+        services.redis
+          ? timed(async () => void (await services.redis?.ping()))
+          : Promise.resolve({ status: 'skipped' as const }),
       ]);
       const jobs = services.jobs.isRunning()
         ? { status: 'ok' as const }
         : { status: 'fail' as const, error: 'job queue not started' };
       const ok = database.status === 'ok' && redis.status !== 'fail' && jobs.status === 'ok';
-      return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'fail', checks: { database, redis, jobs } });
+      return reply
+        .status(ok ? 200 : 503)
+        .send({ status: ok ? 'ok' : 'fail', checks: { database, redis, jobs } });
     },
   );
 

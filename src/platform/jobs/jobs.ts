@@ -53,6 +53,10 @@ export interface Jobs {
   readonly boss: PgBoss;
 }
 
+export function isPermanentError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true;
+}
+
 export function deadLetterQueue(name: string): string {
   return `${name}.dead`;
 }
@@ -108,7 +112,11 @@ export function createJobs(options: {
         if (!Value.Check(job.payload, payload)) {
           // A payload that does not fit will never fit: straight to the dead-letter queue.
           metrics.jobsProcessed.inc({ queue: job.name, outcome: 'invalid' });
-          results.push({ id: item.id, status: 'deadletter', output: { error: 'payload does not match schema' } });
+          results.push({
+            id: item.id,
+            status: 'deadletter',
+            output: { error: 'payload does not match schema' },
+          });
           return;
         }
         const jobLogger = logger.child({ job: job.name, jobId: item.id, attempt: item.retryCount });
@@ -122,15 +130,23 @@ export function createJobs(options: {
             db,
             logger: jobLogger,
             services,
-            claim: async (tx) => (await recordEffects(tx, job.name, [{ dedupeKey: key, jobId: item.id }])).size > 0,
+            claim: async (tx) =>
+              (await recordEffects(tx, job.name, [{ dedupeKey: key, jobId: item.id }])).size > 0,
           });
           succeeded.push({ dedupeKey: key, jobId: item.id });
           metrics.jobsProcessed.inc({ queue: job.name, outcome: 'completed' });
           results.push({ id: item.id, status: 'completed' });
         } catch (error) {
-          jobLogger.warn({ err: error }, 'job failed');
-          metrics.jobsProcessed.inc({ queue: job.name, outcome: 'failed' });
-          results.push({ id: item.id, status: 'failed', output: { error: String(error) } });
+          // An error that says it is permanent (an invalid phone number, a missing template) would
+          // fail the same way on every retry: it goes straight to the dead-letter queue.
+          const permanent = isPermanentError(error);
+          jobLogger.warn({ err: error, permanent }, 'job failed');
+          metrics.jobsProcessed.inc({ queue: job.name, outcome: permanent ? 'dead' : 'failed' });
+          results.push({
+            id: item.id,
+            status: permanent ? 'deadletter' : 'failed',
+            output: { error: String(error) },
+          });
         } finally {
           stopTimer();
         }
@@ -196,7 +212,9 @@ export function createJobs(options: {
         }
         // A schedule removed from the code stops firing.
         for (const old of existing) {
-          const declared = [...crons.values()].some((cron) => cron.job.name === old.name && cron.key === old.key);
+          const declared = [...crons.values()].some(
+            (cron) => cron.job.name === old.name && cron.key === old.key,
+          );
           if (!declared && definitions.has(old.name)) await boss.unschedule(old.name, old.key);
         }
       }
@@ -210,7 +228,9 @@ export function createJobs(options: {
       const envelope: Envelope = { p: payload, k: dedupeKeyFor(job, payload, enqueueOptions.dedupeKey) };
       return boss.send(job.name, envelope, {
         db: fromDrizzle(executor as unknown as Parameters<typeof fromDrizzle>[0], sql),
-        ...(enqueueOptions.startAfter !== undefined ? { startAfter: new Date(enqueueOptions.startAfter) } : {}),
+        ...(enqueueOptions.startAfter !== undefined
+          ? { startAfter: new Date(enqueueOptions.startAfter) }
+          : {}),
         ...(enqueueOptions.priority !== undefined ? { priority: enqueueOptions.priority } : {}),
       });
     },

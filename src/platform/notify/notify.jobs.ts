@@ -12,92 +12,94 @@ const MessagePayload = Type.Object({
   data: Type.Record(Type.String(), Type.Unknown()),
 });
 
-function isPermanent(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true;
-}
-
 /**
  * Sends one email. The outbound row (unique by dedupe key) is written first, so a retry after a
  * crash finds it and does not send twice once it is marked sent; with no SMTP configured the row
  * itself is the delivery (the local mailbox staff can read).
  */
-export const sendEmailJob = defineJob('notify.email', MessagePayload, async ({ payload, dedupeKey, services }) => {
-  const transport = services.notifier.email;
-  const rendered = renderTemplate(payload.template, payload.locale, payload.data);
-  const message = await upsertOutbound(services.db, {
-    channel: 'email',
-    recipient: payload.recipient,
-    template: payload.template,
-    locale: payload.locale,
-    subject: rendered.subject,
-    bodyText: rendered.text,
-    bodyHtml: rendered.html ?? null,
-    transport: transport.kind,
-    status: 'pending',
-    dedupeKey,
-  });
-  if (message.status === 'sent' || message.status === 'stored') return;
-  if (transport.kind === 'local') {
-    await markOutbound(services.db, message.id, { status: 'stored', sentAt: services.clock.now() });
-    return;
-  }
-  try {
-    const result = await transport.send({
-      to: payload.recipient,
+export const sendEmailJob = defineJob(
+  'notify.email',
+  MessagePayload,
+  async ({ payload, dedupeKey, services }) => {
+    const transport = services.notifier.email;
+    const rendered = renderTemplate(payload.template, payload.locale, payload.data);
+    const message = await upsertOutbound(services.db, {
+      channel: 'email',
+      recipient: payload.recipient,
+      template: payload.template,
+      locale: rendered.locale,
       subject: rendered.subject,
-      text: rendered.text,
-      ...(rendered.html ? { html: rendered.html } : {}),
+      bodyText: rendered.text,
+      bodyHtml: rendered.html,
+      transport: transport.kind,
+      status: 'pending',
+      dedupeKey,
     });
-    await markOutbound(services.db, message.id, {
-      status: 'sent',
-      providerMessageId: result.providerMessageId,
-      sentAt: services.clock.now(),
-      error: null,
-    });
-  } catch (error) {
-    await markOutbound(services.db, message.id, { status: 'failed', error: String(error) });
-    throw error;
-  }
-});
-
-export const sendSmsJob = defineJob('notify.sms', MessagePayload, async ({ payload, dedupeKey, services, logger }) => {
-  const transport = services.notifier.sms;
-  const rendered = renderTemplate(payload.template, payload.locale, payload.data);
-  const body = rendered.sms ?? rendered.text;
-  const message = await upsertOutbound(services.db, {
-    channel: 'sms',
-    recipient: payload.recipient,
-    template: payload.template,
-    locale: payload.locale,
-    subject: null,
-    bodyText: body,
-    transport: transport.kind,
-    status: 'pending',
-    dedupeKey,
-  });
-  if (message.status === 'sent' || message.status === 'stored') return;
-  if (transport.kind === 'local') {
-    await markOutbound(services.db, message.id, { status: 'stored', sentAt: services.clock.now() });
-    return;
-  }
-  try {
-    const result = await transport.send({ to: payload.recipient, body });
-    await markOutbound(services.db, message.id, {
-      status: 'sent',
-      providerMessageId: result.providerMessageId,
-      sentAt: services.clock.now(),
-      error: null,
-    });
-  } catch (error) {
-    await markOutbound(services.db, message.id, { status: 'failed', error: String(error) });
-    // An invalid number stays invalid: retrying would only spend money and time.
-    if (isPermanent(error)) {
-      logger.warn({ err: error, recipient: payload.recipient }, 'sms refused permanently');
+    if (message.status === 'sent' || message.status === 'stored') return;
+    if (transport.kind === 'local') {
+      await markOutbound(services.db, message.id, { status: 'stored', sentAt: services.clock.now() });
       return;
     }
-    throw error;
-  }
-});
+    try {
+      const result = await transport.send({
+        to: payload.recipient,
+        subject: rendered.subject,
+        text: rendered.text,
+        ...(rendered.html ? { html: rendered.html } : {}),
+      });
+      await markOutbound(services.db, message.id, {
+        status: 'sent',
+        providerMessageId: result.providerMessageId,
+        sentAt: services.clock.now(),
+        error: null,
+      });
+    } catch (error) {
+      await markOutbound(services.db, message.id, { status: 'failed', error: String(error) });
+      throw error;
+    }
+  },
+);
+
+export const sendSmsJob = defineJob(
+  'notify.sms',
+  MessagePayload,
+  async ({ payload, dedupeKey, services }) => {
+    const transport = services.notifier.sms;
+    const rendered = renderTemplate(payload.template, payload.locale, payload.data);
+    // The notifier refuses to enqueue an SMS for a template without SMS text, so this only guards
+    // against a template edited after the job was queued.
+    const body = rendered.sms ?? rendered.subject;
+    const message = await upsertOutbound(services.db, {
+      channel: 'sms',
+      recipient: payload.recipient,
+      template: payload.template,
+      locale: rendered.locale,
+      subject: null,
+      bodyText: body,
+      transport: transport.kind,
+      status: 'pending',
+      dedupeKey,
+    });
+    if (message.status === 'sent' || message.status === 'stored') return;
+    if (transport.kind === 'local') {
+      await markOutbound(services.db, message.id, { status: 'stored', sentAt: services.clock.now() });
+      return;
+    }
+    try {
+      const result = await transport.send({ to: payload.recipient, body });
+      await markOutbound(services.db, message.id, {
+        status: 'sent',
+        providerMessageId: result.providerMessageId,
+        sentAt: services.clock.now(),
+        error: null,
+      });
+    } catch (error) {
+      // A permanent error (an invalid number) is dead-lettered by the job runtime, not retried.
+      await markOutbound(services.db, message.id, { status: 'failed', error: String(error) });
+      throw error;
+    }
+  },
+);
 
 const InAppPayload = Type.Object({
   template: Type.String({ minLength: 1 }),
@@ -107,21 +109,32 @@ const InAppPayload = Type.Object({
 });
 
 /** Stores the notification, then pushes it to the user's channel (once: the insert is the claim). */
-export const sendInAppJob = defineJob('notify.in-app', InAppPayload, async ({ payload, dedupeKey, services }) => {
-  const rendered = renderTemplate(payload.template, payload.locale, payload.data);
-  const row = await insertInApp(services.db, {
-    userId: payload.userId,
-    template: payload.template,
-    title: rendered.title ?? rendered.subject,
-    body: rendered.body ?? rendered.text,
-    data: payload.data,
-    dedupeKey,
-  });
-  if (!row) return;
-  await services.hub.publish(`user:${payload.userId}`, {
-    type: 'notification',
-    data: { id: row.id, template: row.template, title: row.title, body: row.body, data: row.data, createdAt: row.createdAt },
-  });
-});
+export const sendInAppJob = defineJob(
+  'notify.in-app',
+  InAppPayload,
+  async ({ payload, dedupeKey, services }) => {
+    const rendered = renderTemplate(payload.template, payload.locale, payload.data);
+    const row = await insertInApp(services.db, {
+      userId: payload.userId,
+      template: payload.template,
+      title: rendered.title,
+      body: rendered.body,
+      data: payload.data,
+      dedupeKey,
+    });
+    if (!row) return;
+    await services.hub.publish(`user:${payload.userId}`, {
+      type: 'notification',
+      data: {
+        id: row.id,
+        template: row.template,
+        title: row.title,
+        body: row.body,
+        data: row.data,
+        createdAt: row.createdAt,
+      },
+    });
+  },
+);
 
 export const notifyJobs = [sendEmailJob, sendSmsJob, sendInAppJob];

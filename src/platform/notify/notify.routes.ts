@@ -33,7 +33,9 @@ const OutboundMessage = Type.Object({
   sentAt: NullableDateTime,
 });
 
-const Before = Type.Optional(Type.String({ format: 'date-time', description: 'Cursor: createdAt of the last item seen' }));
+const Before = Type.Optional(
+  Type.String({ format: 'date-time', description: 'Cursor: createdAt of the last item seen' }),
+);
 const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 20 });
 
 function requireUser(userId: string | undefined): string {

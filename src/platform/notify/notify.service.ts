@@ -4,7 +4,7 @@ import type { Jobs } from '../jobs/jobs.ts';
 import type { EmailTransport } from './email.transport.ts';
 import { sendEmailJob, sendInAppJob, sendSmsJob } from './notify.jobs.ts';
 import type { SmsTransport } from './sms.transport.ts';
-import { getTemplate } from './templates.ts';
+import { renderTemplate } from './templates.ts';
 
 export type Locale = 'en' | 'ko';
 
@@ -40,23 +40,42 @@ export function createNotifier(options: {
     email,
     sms,
     async notify(tx, request) {
-      getTemplate(request.template); // fail in the caller, not later in a job, on a typo
       const locale = request.locale ?? options.locale.default;
+      // Fails in the caller, not later in a job, on an unknown template or missing data.
+      const rendered = renderTemplate(request.template, locale, request.data);
+      if (request.to.phone && rendered.sms === null) {
+        throw new Error(`Template ${request.template} has no SMS text; it cannot be sent by SMS`);
+      }
       const base = { template: request.template, locale, data: request.data };
       if (request.to.email) {
-        await jobs.enqueue(tx, sendEmailJob, { ...base, recipient: request.to.email }, {
-          dedupeKey: `email:${request.dedupeKey}:${request.to.email}`,
-        });
+        await jobs.enqueue(
+          tx,
+          sendEmailJob,
+          { ...base, recipient: request.to.email },
+          {
+            dedupeKey: `email:${request.dedupeKey}:${request.to.email}`,
+          },
+        );
       }
       if (request.to.phone) {
-        await jobs.enqueue(tx, sendSmsJob, { ...base, recipient: request.to.phone }, {
-          dedupeKey: `sms:${request.dedupeKey}:${request.to.phone}`,
-        });
+        await jobs.enqueue(
+          tx,
+          sendSmsJob,
+          { ...base, recipient: request.to.phone },
+          {
+            dedupeKey: `sms:${request.dedupeKey}:${request.to.phone}`,
+          },
+        );
       }
       if (request.to.userId) {
-        await jobs.enqueue(tx, sendInAppJob, { ...base, userId: request.to.userId }, {
-          dedupeKey: `in-app:${request.dedupeKey}:${request.to.userId}`,
-        });
+        await jobs.enqueue(
+          tx,
+          sendInAppJob,
+          { ...base, userId: request.to.userId },
+          {
+            dedupeKey: `in-app:${request.dedupeKey}:${request.to.userId}`,
+          },
+        );
       }
     },
     async close() {

@@ -17,7 +17,8 @@ export interface Metrics {
 
 export function createMetrics(options: { collectDefaults?: boolean } = {}): Metrics {
   const registry = new client.Registry();
-  if (options.collectDefaults ?? true) client.collectDefaultMetrics({ register: registry, prefix: 'caravan_' });
+  if (options.collectDefaults ?? true)
+    client.collectDefaultMetrics({ register: registry, prefix: 'caravan_' });
   return {
     registry,
     httpDuration: new client.Histogram({

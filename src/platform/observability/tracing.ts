@@ -34,7 +34,10 @@ export async function traced<T>(system: string, statement: string, run: () => Pr
   const operation = statement.trimStart().split(/\s/, 1)[0]?.toUpperCase() ?? 'QUERY';
   return tracer.startActiveSpan(
     `${system} ${operation}`,
-    { kind: SpanKind.CLIENT, attributes: { 'db.system.name': system, 'db.query.text': statement.slice(0, 2000) } },
+    {
+      kind: SpanKind.CLIENT,
+      attributes: { 'db.system.name': system, 'db.query.text': statement.slice(0, 2000) },
+    },
     async (span: Span) => {
       try {
         return await run();
