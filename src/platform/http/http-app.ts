@@ -10,6 +10,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifySchema } from 'fastify';
 import { AppError } from '../errors/index.ts';
 import { loggerOptions } from '../observability/logger.ts';
+import { realtimeWebsocketOptions } from '../realtime/index.ts';
 import type { PlatformServices } from '../services.ts';
 import { access, describeAccess, requireAccess } from './access.ts';
 import { installErrorHandling } from './error-handler.ts';
@@ -61,6 +62,21 @@ function enforceAccessRules(app: AppInstance): void {
   });
 }
 
+/**
+ * Fastify closes keep-alive connections that are idle when close begins, but a connection whose
+ * request is still in flight becomes idle later and would hold the server open for the whole
+ * keep-alive timeout. Answering those last requests with `Connection: close` lets them go at once.
+ */
+function drainKeepAliveOnClose(app: AppInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
+}
+
 function documentAccess(
   schema: FastifySchema,
   rule: ReturnType<typeof access.public> | undefined,
@@ -97,6 +113,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<AppInstance
 
   enforceAccessRules(app);
   installErrorHandling(app);
+  drainKeepAliveOnClose(app);
   app.decorateRequest('principal', null);
 
   app.addHook('onRequest', async (request, reply) => {
@@ -167,7 +184,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<AppInstance
     }),
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-  await app.register(websocket, { options: { maxPayload: config.realtime.maxMessageBytes } });
+  await app.register(websocket, realtimeWebsocketOptions(config.realtime));
 
   registerOpsRoutes(app, services);
   await options.registerRoutes(app);
