@@ -28,7 +28,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await admin.query(`drop database if exists ${TEMPLATE_DATABASE} with (force)`);
       await admin.query(`create database ${TEMPLATE_DATABASE}`);
       const { rows } = await admin.query<{ datname: string }>(
-        `select datname from pg_database where datname like 'caravan_test_%'`,
+        `select datname from pg_database where datname like 'caravan_test_%' and datname <> $1`,
+        [TEMPLATE_DATABASE],
       );
       // Databases left by an aborted earlier run.
       for (const row of rows) await admin.query(`drop database if exists "${row.datname}" with (force)`);

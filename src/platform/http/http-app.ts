@@ -63,14 +63,23 @@ function enforceAccessRules(app: AppInstance): void {
 }
 
 /**
- * Fastify closes keep-alive connections that are idle when close begins, but a connection whose
- * request is still in flight becomes idle later and would hold the server open for the whole
- * keep-alive timeout. Answering those last requests with `Connection: close` lets them go at once.
+ * Once close begins, a request that arrives on a kept-alive connection gets 503 `shutting_down`
+ * (the load balancer retries it elsewhere) while requests already in flight finish normally.
+ * Fastify closes keep-alive connections that are idle when close begins, but one whose request is
+ * still in flight becomes idle later and would hold the server open for the whole keep-alive
+ * timeout; answering with `Connection: close` lets it go at once.
  */
 function drainKeepAliveOnClose(app: AppInstance): void {
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) {
+      throw new AppError('shutting_down', 'The server is shutting down; retry', {
+        headers: { connection: 'close', 'retry-after': '1' },
+      });
+    }
   });
   app.addHook('onSend', async (_request, reply) => {
     if (closing) void reply.header('connection', 'close');
@@ -108,7 +117,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<AppInstance
       customOptions: { allErrors: true, removeAdditional: true, coerceTypes: 'array', useDefaults: true },
     },
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Our own onRequest hook answers 503 shutting_down in the API's error shape instead.
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as AppInstance;
 
   enforceAccessRules(app);
