@@ -29,7 +29,7 @@ import { JOBS_SCHEMA } from '../src/platform/db/migrator.ts';
 import { defineJob } from '../src/platform/jobs/define-job.ts';
 import type { CaravanModule } from '../src/platform/module.ts';
 import { dropBenchDatabase, isBenchDatabase, recreateBenchDatabase, serverVersion } from './lib/pg-admin.ts';
-import { note, round, sleep, summarize } from './lib/stats.ts';
+import { note, round, sleep, startCpuMeter, summarize } from './lib/stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,6 +39,12 @@ const { values: args } = parseArgs({
     'latency-jobs': { type: 'string', default: '500' },
     'latency-rate': { type: 'string', default: '100' },
     'timeout-s': { type: 'string', default: '120' },
+    // Optional phase 0: jobs enqueued before any worker runs, then drained (worker capacity alone).
+    'drain-jobs': { type: 'string', default: '0' },
+    // Experiment only: extra pg-boss `work()` options merged into the ones jobs.ts passes, e.g.
+    // '{"burstWhenBatchFull":true,"notifyPollingIntervalSeconds":2}', to try a change to jobs.ts
+    // without editing it. Reported under settings.experimentalWorkOptions.
+    'work-options': { type: 'string' },
   },
 });
 
@@ -54,6 +60,11 @@ const TX_SIZE = positiveInt('tx-size', args['tx-size']);
 const LATENCY_JOBS = positiveInt('latency-jobs', args['latency-jobs']);
 const LATENCY_RATE = positiveInt('latency-rate', args['latency-rate']);
 const TIMEOUT_MS = positiveInt('timeout-s', args['timeout-s']) * 1000;
+const DRAIN_JOBS = Number(args['drain-jobs']);
+if (!Number.isInteger(DRAIN_JOBS) || DRAIN_JOBS < 0) throw new Error('--drain-jobs must be an integer >= 0');
+const EXTRA_WORK_OPTIONS = args['work-options']
+  ? (JSON.parse(args['work-options']) as Record<string, unknown>)
+  : undefined;
 // Long enough to see a job that waits out pg-boss's 30 s NOTIFY backstop poll.
 const LATENCY_DRAIN_TIMEOUT_MS = 40_000;
 const QUEUE = 'bench.jobs';
@@ -65,7 +76,22 @@ const now = () => performance.timeOrigin + performance.now();
 
 // --- what the handler records ---------------------------------------------------------------
 
-const throughput = { handled: 0, duplicates: 0, lastHandledAt: 0, seen: new Uint8Array(TOTAL_JOBS) };
+interface Counter {
+  handled: number;
+  duplicates: number;
+  firstHandledAt: number;
+  lastHandledAt: number;
+  readonly seen: Uint8Array;
+}
+const counter = (size: number): Counter => ({
+  handled: 0,
+  duplicates: 0,
+  firstHandledAt: 0,
+  lastHandledAt: 0,
+  seen: new Uint8Array(size),
+});
+const throughput = counter(TOTAL_JOBS);
+const drain = counter(DRAIN_JOBS);
 const latency = {
   handled: 0,
   duplicates: 0,
@@ -75,7 +101,7 @@ const latency = {
 };
 
 const BenchPayload = Type.Object({
-  phase: Type.Union([Type.Literal('throughput'), Type.Literal('latency')]),
+  phase: Type.Union([Type.Literal('drain'), Type.Literal('throughput'), Type.Literal('latency')]),
   seq: Type.Integer({ minimum: 0 }),
   /** Taken inside the enqueuing transaction, just before the insert. */
   sentAt: Type.Number(),
@@ -86,13 +112,15 @@ const benchJob = defineJob(
   BenchPayload,
   async ({ payload }) => {
     const startedAt = now();
-    if (payload.phase === 'throughput') {
-      if (throughput.seen[payload.seq]) throughput.duplicates++;
+    if (payload.phase !== 'latency') {
+      const count = payload.phase === 'drain' ? drain : throughput;
+      if (count.seen[payload.seq]) count.duplicates++;
       else {
-        throughput.seen[payload.seq] = 1;
-        throughput.handled++;
+        count.seen[payload.seq] = 1;
+        count.handled++;
       }
-      throughput.lastHandledAt = startedAt;
+      count.firstHandledAt ||= startedAt;
+      count.lastHandledAt = startedAt;
     } else if (latency.startedAt[payload.seq]) latency.duplicates++;
     else {
       latency.startedAt[payload.seq] = startedAt;
@@ -114,56 +142,102 @@ async function waitUntil(done: () => boolean, deadline: number, intervalMs = 2):
   return true;
 }
 
-async function jobStates(app: CaravanApp): Promise<Record<string, number>> {
-  const result = await app.platform.db.execute<{ state: string; n: number }>(
+async function jobStates(app: CaravanApp, phase: string): Promise<Record<string, number>> {
+  const result = (await app.platform.db.execute(
     sql`select state::text as state, count(*)::int as n from ${sql.identifier(JOBS_SCHEMA)}.job
-        where name = ${QUEUE} group by state`,
-  );
+        where name = ${QUEUE} and data->'p'->>'phase' = ${phase} group by state`,
+  )) as unknown as { rows: { state: string; n: number }[] };
   return Object.fromEntries(result.rows.map((row) => [row.state, Number(row.n)]));
 }
 
-async function throughputPhase(app: CaravanApp) {
+/** `PRODUCERS` concurrent producers enqueue `total` jobs in committed transactions of `TX_SIZE`. */
+function startProducers(app: CaravanApp, phase: 'drain' | 'throughput', total: number, deadline: number) {
   const { db, jobs } = app.platform;
+  const state = { committed: 0, lastCommitAt: 0, txDurations: [] as number[] };
   let next = 0;
-  let committed = 0;
-  let lastCommitAt = 0;
-  const txDurations: number[] = [];
-  const startedAt = now();
-  const deadline = Date.now() + TIMEOUT_MS;
-
   async function producer(): Promise<void> {
-    while (next < TOTAL_JOBS && Date.now() < deadline) {
+    while (next < total && Date.now() < deadline) {
       const first = next;
-      const end = Math.min(TOTAL_JOBS, first + TX_SIZE);
+      const end = Math.min(total, first + TX_SIZE);
       next = end;
       const txStart = now();
       await db.transaction(async (tx) => {
         for (let seq = first; seq < end; seq++) {
-          await jobs.enqueue(tx, benchJob, { phase: 'throughput', seq, sentAt: now() });
+          await jobs.enqueue(tx, benchJob, { phase, seq, sentAt: now() });
         }
       });
-      lastCommitAt = now();
-      txDurations.push(lastCommitAt - txStart);
-      committed += end - first;
+      state.lastCommitAt = now();
+      state.txDurations.push(state.lastCommitAt - txStart);
+      state.committed += end - first;
     }
   }
+  return { state, done: Promise.all(Array.from({ length: PRODUCERS }, producer)) };
+}
 
+/**
+ * Phase 0: a separate API-role instance (no workers) fills the queue, then the measured instance
+ * starts its workers on the backlog. Returns the running app for the later phases.
+ */
+async function drainPhase(makeApp: (role: 'api' | 'all') => Promise<CaravanApp>) {
+  const deadline = Date.now() + TIMEOUT_MS;
+  const filler = await makeApp('api');
+  await filler.startJobs();
+  const fillStart = now();
+  const { state, done } = startProducers(filler, 'drain', DRAIN_JOBS, deadline);
+  await done;
+  const fillMs = now() - fillStart;
+  await filler.close();
+  note(`phase 0: ${state.committed} jobs queued in ${round(fillMs)} ms; starting workers`);
+  const app = await makeApp('all');
+  const cpu = startCpuMeter();
+  const startedAt = now();
+  await app.startJobs();
+  const startJobsMs = now() - startedAt;
+  const drained = await waitUntil(() => drain.handled >= state.committed, deadline, 5);
+  const elapsed = (drained ? drain.lastHandledAt : now()) - startedAt;
+  return {
+    app,
+    result: {
+      jobs: DRAIN_JOBS,
+      queued: state.committed,
+      handled: drain.handled,
+      duplicates: drain.duplicates,
+      timedOut: !drained,
+      fillJobsPerSec: round((state.committed / fillMs) * 1000),
+      startJobsMs: round(startJobsMs),
+      firstHandlerAfterMs: round(drain.firstHandledAt ? drain.firstHandledAt - startedAt : Number.NaN),
+      drainMs: round(elapsed),
+      drainJobsPerSec: round((drain.handled / elapsed) * 1000),
+      cpu: cpu(),
+    },
+  };
+}
+
+async function throughputPhase(app: CaravanApp) {
+  const startedAt = now();
+  const deadline = Date.now() + TIMEOUT_MS;
+  const cpu = startCpuMeter();
+  const { state, done } = startProducers(app, 'throughput', TOTAL_JOBS, deadline);
   const progress = setInterval(
-    () => note(`throughput: committed ${committed}/${TOTAL_JOBS}, handled ${throughput.handled}`),
+    () => note(`throughput: committed ${state.committed}/${TOTAL_JOBS}, handled ${throughput.handled}`),
     2000,
   );
   try {
-    await Promise.all(Array.from({ length: PRODUCERS }, producer));
+    await done;
+    const { committed, lastCommitAt, txDurations } = state;
     const enqueueMs = lastCommitAt - startedAt;
+    const enqueueCpu = cpu();
     const handledAtCommitEnd = throughput.handled;
     const drained = await waitUntil(() => throughput.handled >= committed, deadline);
-    const endToEndMs = throughput.lastHandledAt - startedAt;
+    // A phase that timed out ran until the deadline, whatever the last handler's time.
+    const endToEndMs = (drained ? throughput.lastHandledAt : now()) - startedAt;
+    const cpuUse = cpu();
     // pg-boss marks a batch completed after its handlers return: wait for that too (bounded).
     const settleStart = now();
-    let states = await jobStates(app);
+    let states = await jobStates(app, 'throughput');
     while ((states.completed ?? 0) < throughput.handled && now() - settleStart < 10_000) {
       await sleep(50);
-      states = await jobStates(app);
+      states = await jobStates(app, 'throughput');
     }
     return {
       jobs: TOTAL_JOBS,
@@ -181,6 +255,7 @@ async function throughputPhase(app: CaravanApp) {
       enqueueTxMs: summarize(txDurations),
       completedInPgBossAfterMs: round(now() - startedAt),
       pgBossStates: states,
+      cpu: { enqueueWindow: enqueueCpu, wholePhase: cpuUse },
     };
   } finally {
     clearInterval(progress);
@@ -191,6 +266,7 @@ async function latencyPhase(app: CaravanApp) {
   const { db, jobs } = app.platform;
   const intervalMs = 1000 / LATENCY_RATE;
   const startedAt = now();
+  const cpu = startCpuMeter();
   for (let seq = 0; seq < LATENCY_JOBS; seq++) {
     const due = startedAt + seq * intervalMs;
     const wait = due - now();
@@ -203,7 +279,11 @@ async function latencyPhase(app: CaravanApp) {
     latency.committedAt[seq] = now();
   }
   const enqueueMs = now() - startedAt;
-  const drained = await waitUntil(() => latency.handled >= LATENCY_JOBS, Date.now() + LATENCY_DRAIN_TIMEOUT_MS);
+  const drained = await waitUntil(
+    () => latency.handled >= LATENCY_JOBS,
+    Date.now() + LATENCY_DRAIN_TIMEOUT_MS,
+  );
+  const cpuUse = cpu();
   const fromCommit: number[] = [];
   const fromSend: number[] = [];
   const commitTx: number[] = [];
@@ -234,7 +314,25 @@ async function latencyPhase(app: CaravanApp) {
     sendToStartMs: summarize(fromSend),
     /** The producer's own transaction (begin, insert, commit) duration. */
     enqueueTxMs: summarize(commitTx),
+    cpu: cpuUse,
   };
+}
+
+/** pg-boss `work()` options: wrap the call jobs.ts makes so an experiment can add to them. */
+function mergeWorkOptions(app: CaravanApp, extra: Record<string, unknown>): void {
+  const boss = app.platform.jobs.boss as unknown as {
+    work: (name: string, options: object, handler: unknown) => Promise<string>;
+  };
+  const original = boss.work.bind(boss);
+  boss.work = (name, options, handler) => original(name, { ...options, ...extra }, handler);
+}
+
+/** Jobs a timed-out throughput phase left queued would sit in front of the latency phase's. */
+async function deleteLeftovers(app: CaravanApp): Promise<number> {
+  const result = (await app.platform.db.execute(
+    sql`delete from ${sql.identifier(JOBS_SCHEMA)}.job where name = ${QUEUE} and state < 'active'`,
+  )) as unknown as { rowCount: number | null };
+  return result.rowCount ?? 0;
 }
 
 // --- main -----------------------------------------------------------------------------------
@@ -242,8 +340,10 @@ async function latencyPhase(app: CaravanApp) {
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/caravan_bench_jobs';
   const ownDatabase = isBenchDatabase(url);
+  const loadAtStart = os.loadavg().map((value) => round(value, 2));
   if (ownDatabase) await recreateBenchDatabase(url);
-  else note(`using existing database ${new URL(url).pathname}; only the ${QUEUE} queue is removed afterwards`);
+  else
+    note(`using existing database ${new URL(url).pathname}; only the ${QUEUE} queue is removed afterwards`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'caravan-bench-jobs-'));
   const pick = (key: string) => (process.env[key] ? { [key]: process.env[key] } : {});
   const config = loadConfig({
@@ -262,8 +362,23 @@ async function main(): Promise<void> {
   let app: CaravanApp | undefined;
   try {
     const pgVersion = await serverVersion(url);
-    app = await buildApp(config, { role: 'all', modules: [benchModule], logger, instanceName: 'bench' });
-    await app.startJobs();
+    const makeApp = async (role: 'api' | 'all') => {
+      const built = await buildApp(config, { role, modules: [benchModule], logger, instanceName: 'bench' });
+      if (EXTRA_WORK_OPTIONS) mergeWorkOptions(built, EXTRA_WORK_OPTIONS);
+      return built;
+    };
+    let d: Awaited<ReturnType<typeof drainPhase>>['result'] | null = null;
+    if (DRAIN_JOBS > 0) {
+      note(`phase 0: ${DRAIN_JOBS} jobs queued first, then drained`);
+      const drained = await drainPhase(makeApp);
+      app = drained.app;
+      d = drained.result;
+      note(`phase 0: drained at ${d.drainJobsPerSec} jobs/s${d.timedOut ? ' (timed out)' : ''}`);
+      if (d.timedOut) await deleteLeftovers(app);
+    } else {
+      app = await makeApp('all');
+      await app.startJobs();
+    }
     note(
       `worker: concurrency ${config.jobs.concurrency}, batch ${config.jobs.batchSize}, ` +
         `poll ${config.jobs.pollIntervalSeconds}s; ${PRODUCERS} producers x ${TX_SIZE} jobs/tx`,
@@ -273,10 +388,14 @@ async function main(): Promise<void> {
     const t = await throughputPhase(app);
     note(`phase 1: ${t.throughputJobsPerSec} jobs/s end to end, ${t.enqueueJobsPerSec} jobs/s enqueue`);
 
+    const leftovers = t.timedOut ? await deleteLeftovers(app) : 0;
+    if (leftovers > 0) note(`phase 1 timed out: deleted ${leftovers} queued jobs before phase 2`);
     await sleep(1000); // let the workers go idle (waiting on their poll/NOTIFY) before measuring latency
     note(`phase 2: ${LATENCY_JOBS} jobs at ${LATENCY_RATE}/s, one per transaction`);
     const l = await latencyPhase(app);
-    note(`phase 2: p50 ${l.commitToStartMs.p50} ms, p95 ${l.commitToStartMs.p95} ms, max ${l.commitToStartMs.max}`);
+    note(
+      `phase 2: p50 ${l.commitToStartMs.p50} ms, p95 ${l.commitToStartMs.p95} ms, max ${l.commitToStartMs.max}`,
+    );
 
     const result = {
       benchmark: 'jobs',
@@ -308,13 +427,18 @@ async function main(): Promise<void> {
         jobsPerTransaction: TX_SIZE,
         latencyJobs: LATENCY_JOBS,
         latencyRatePerSec: LATENCY_RATE,
+        drainJobs: DRAIN_JOBS,
         timeoutSeconds: TIMEOUT_MS / 1000,
+        experimentalWorkOptions: EXTRA_WORK_OPTIONS ?? null,
       },
-      throughput: t,
+      drain: d,
+      throughput: { ...t, leftoverJobsDeletedBeforeLatencyPhase: leftovers },
       latency: l,
       node: process.version,
       cpus: os.availableParallelism(),
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      // Other work on the machine skews every figure: the 1/5/15-minute load when the run began.
+      loadAverageAtStart: loadAtStart,
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {

@@ -29,7 +29,8 @@ async function adminQuery(url: string, text: string): Promise<void> {
 
 function assertBenchDatabase(url: string): string {
   const name = databaseName(url);
-  if (!isBenchDatabase(url)) throw new Error(`refusing to create or drop "${name}": not a ${BENCH_DATABASE_PREFIX}* name`);
+  if (!isBenchDatabase(url))
+    throw new Error(`refusing to create or drop "${name}": not a ${BENCH_DATABASE_PREFIX}* name`);
   return name;
 }
 
@@ -49,7 +50,7 @@ export async function serverVersion(url: string): Promise<string> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ v: string }>('show server_version');
+    const { rows } = await client.query<{ v: string }>("select current_setting('server_version') as v");
     return rows[0]?.v ?? 'unknown';
   } finally {
     await client.end();

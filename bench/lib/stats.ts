@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** Nearest-rank percentile (p in 0..100) of an unsorted sample; NaN for an empty one. */
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
@@ -49,3 +51,43 @@ export function note(message: string): void {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Jiffies from the first line of /proc/stat (all CPUs); undefined where /proc is missing. */
+function readProcStat(): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const fields = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((sum, v) => sum + v, 0);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CpuMeter {
+  /** This process's CPU time over wall time (100 = one core busy). */
+  processPercent: number;
+  /** The whole machine's busy share (100 = every core busy). */
+  machinePercent: number | null;
+}
+
+/** Starts measuring; call the returned function to read this process's and the machine's CPU use. */
+export function startCpuMeter(): () => CpuMeter {
+  const wallStart = performance.now();
+  const usageStart = process.cpuUsage();
+  const statStart = readProcStat();
+  return () => {
+    const wall = performance.now() - wallStart;
+    const usage = process.cpuUsage(usageStart);
+    const statEnd = readProcStat();
+    const machine =
+      statStart && statEnd && statEnd.total > statStart.total
+        ? ((statEnd.busy - statStart.busy) / (statEnd.total - statStart.total)) * 100
+        : null;
+    return {
+      processPercent: round(((usage.user + usage.system) / 1000 / wall) * 100),
+      machinePercent: machine === null ? null : round(machine),
+    };
+  };
+}
