@@ -67,13 +67,15 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, appError
     },
   };
   if (appError.headers) void reply.headers(appError.headers);
-  return reply.status(appError.status).type('application/json').send(body);
+  // The route's response schema for this status (e.g. /readyz's 503) describes its own body, not
+  // the error envelope: serialize errors as they are.
+  return reply.status(appError.status).type('application/json').serializer(JSON.stringify).send(body);
 }
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = isAppError(error) ? error : toAppError(error);
-    if (appError.status >= 500) {
+    if (appError.code === 'internal_error') {
       // The client sees a code and the request id; the log has the cause.
       request.log.error({ err: error }, 'request failed');
     } else {

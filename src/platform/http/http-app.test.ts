@@ -195,3 +195,30 @@ describe('rate limiting', () => {
     expect((await app.http.inject({ url: '/healthz', remoteAddress })).statusCode).toBe(200);
   });
 });
+
+describe('error bodies on routes that declare an error response schema', () => {
+  it('still answer in the error envelope (no serialization failure)', async () => {
+    const app = await buildTestApp({
+      startJobs: false,
+      extraRoutes: (instance) => {
+        instance.get(
+          '/test/declared',
+          {
+            config: { access: access.public('test') },
+            schema: { response: { 409: Type.Object({ status: Type.String() }) } },
+          },
+          async () => {
+            throw new AppError('conflict', 'Taken');
+          },
+        );
+      },
+    });
+    try {
+      const response = await app.http.inject({ url: '/test/declared' });
+      expect(response.statusCode).toBe(409);
+      expect(response.json().error.code).toBe('conflict');
+    } finally {
+      await app.close();
+    }
+  });
+});
