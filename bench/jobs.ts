@@ -2,7 +2,8 @@
  * pg-boss job throughput and latency on PostgreSQL, through the real platform (`buildApp`).
  *
  *   npx tsx bench/jobs.ts [--jobs 20000] [--producers 4] [--tx-size 100]
- *                         [--latency-jobs 500] [--latency-rate 100] [--timeout-s 120]
+ *                         [--latency-jobs 500] [--latency-rate 100] [--timeout-s 60]
+ *                         [--drain-jobs 0] [--work-options JSON]
  *
  * Settings come from the usual config keys: JOBS_CONCURRENCY, JOBS_BATCH_SIZE,
  * JOBS_POLL_INTERVAL_SECONDS, DATABASE_POOL_MAX. DATABASE_URL defaults to a fresh
@@ -38,7 +39,7 @@ const { values: args } = parseArgs({
     'tx-size': { type: 'string', default: '100' },
     'latency-jobs': { type: 'string', default: '500' },
     'latency-rate': { type: 'string', default: '100' },
-    'timeout-s': { type: 'string', default: '120' },
+    'timeout-s': { type: 'string', default: '60' },
     // Optional phase 0: jobs enqueued before any worker runs, then drained (worker capacity alone).
     'drain-jobs': { type: 'string', default: '0' },
     // Experiment only: extra pg-boss `work()` options merged into the ones jobs.ts passes, e.g.

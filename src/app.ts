@@ -1,3 +1,4 @@
+import { accountsModule } from './modules/accounts/index.ts';
 import type { Config } from './platform/config/config.ts';
 import { type AppInstance, buildHttpApp } from './platform/http/http-app.ts';
 import type { CaravanModule } from './platform/module.ts';
@@ -7,7 +8,7 @@ import { registerRealtimeRoutes } from './platform/realtime/index.ts';
 import { registerStorageRoutes } from './platform/storage/index.ts';
 
 /** The feature modules, in registration order. A module is added here and nowhere else. */
-export const modules: readonly CaravanModule[] = [notifyModule];
+export const modules: readonly CaravanModule[] = [notifyModule, accountsModule];
 
 /**
  * `all` serves HTTP and runs jobs and schedules (the default); `api` only serves HTTP (jobs are

@@ -70,6 +70,27 @@ export interface Config {
     readonly serviceName: string;
     readonly metricsEnabled: boolean;
   };
+  readonly auth: {
+    /** PKCS#8 PEM of an Ed25519 key; generated into DATA_DIR when unset (single server only). */
+    readonly jwtPrivateKey: string | undefined;
+    readonly accessTokenTtlSeconds: number;
+    readonly refreshTokenTtlDays: number;
+    readonly argon2: { readonly memoryKib: number; readonly iterations: number };
+    readonly login: {
+      readonly maxFailures: number;
+      readonly ipMaxFailures: number;
+      readonly windowSeconds: number;
+      readonly lockoutSeconds: number;
+    };
+    readonly emailResendIntervalSeconds: number;
+    readonly google: { readonly clientId: string | undefined; readonly jwksUrl: string };
+    readonly turnstile: { readonly secret: string | undefined; readonly verifyUrl: string };
+  };
+  readonly openai: {
+    readonly apiKey: string | undefined;
+    readonly baseUrl: string | undefined;
+    readonly imageModel: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -104,6 +125,9 @@ function crossFieldProblems(env: Env): string[] {
     problems.push('S3_BUCKET: required when STORAGE_DRIVER=s3');
   if (env.NODE_ENV === 'production' && !env.APP_SECRET) {
     problems.push('APP_SECRET: required in production (signs download URLs; share it across instances)');
+  }
+  if (env.NODE_ENV === 'production' && !env.JWT_PRIVATE_KEY) {
+    problems.push('JWT_PRIVATE_KEY: required in production (signs access tokens; share it across instances)');
   }
   return problems;
 }
@@ -214,6 +238,22 @@ export function loadConfig(raw: RawEnv): Config {
       serviceName: env.OTEL_SERVICE_NAME,
       metricsEnabled: env.METRICS_ENABLED,
     },
+    auth: {
+      jwtPrivateKey: env.JWT_PRIVATE_KEY?.replaceAll('\\n', '\n'),
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS,
+      argon2: { memoryKib: env.ARGON2_MEMORY_KIB, iterations: env.ARGON2_ITERATIONS },
+      login: {
+        maxFailures: env.LOGIN_MAX_FAILURES,
+        ipMaxFailures: env.LOGIN_IP_MAX_FAILURES,
+        windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS,
+        lockoutSeconds: env.LOGIN_LOCKOUT_SECONDS,
+      },
+      emailResendIntervalSeconds: env.EMAIL_RESEND_INTERVAL_SECONDS,
+      google: { clientId: env.GOOGLE_CLIENT_ID, jwksUrl: env.GOOGLE_JWKS_URL },
+      turnstile: { secret: env.TURNSTILE_SECRET, verifyUrl: env.TURNSTILE_VERIFY_URL },
+    },
+    openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, imageModel: env.OPENAI_IMAGE_MODEL },
   });
 }
 

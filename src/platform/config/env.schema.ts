@@ -58,6 +58,26 @@ export const EnvSchema = Type.Object({
   OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ format: 'uri' })),
   OTEL_SERVICE_NAME: Type.String({ default: 'caravan' }),
   METRICS_ENABLED: Type.Boolean({ default: true }),
+  JWT_PRIVATE_KEY: Type.Optional(Type.String({ pattern: 'BEGIN PRIVATE KEY' })),
+  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 30, maximum: 900, default: 900 }),
+  REFRESH_TOKEN_TTL_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
+  ARGON2_MEMORY_KIB: Type.Integer({ minimum: 19_456, default: 19_456 }),
+  ARGON2_ITERATIONS: Type.Integer({ minimum: 2, default: 2 }),
+  LOGIN_MAX_FAILURES: Type.Integer({ minimum: 1, default: 5 }),
+  LOGIN_IP_MAX_FAILURES: Type.Integer({ minimum: 1, default: 50 }),
+  LOGIN_FAILURE_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  LOGIN_LOCKOUT_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  EMAIL_RESEND_INTERVAL_SECONDS: Type.Integer({ minimum: 0, default: 60 }),
+  GOOGLE_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  GOOGLE_JWKS_URL: Type.String({ format: 'uri', default: 'https://www.googleapis.com/oauth2/v3/certs' }),
+  TURNSTILE_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  TURNSTILE_VERIFY_URL: Type.String({
+    format: 'uri',
+    default: 'https://challenges.cloudflare.com/turnstile/v0/siteverify',
+  }),
+  OPENAI_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  OPENAI_BASE_URL: Type.Optional(Type.String({ format: 'uri' })),
+  OPENAI_IMAGE_MODEL: Type.String({ default: 'gpt-image-1' }),
 });
 
 export type Env = Static<typeof EnvSchema>;

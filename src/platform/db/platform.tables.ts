@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, index, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * Marks a job's side effect as done, keyed by (queue, dedupe key). A handler that is retried or
@@ -37,4 +37,20 @@ export const auditLog = pgTable(
     index('audit_log_target_idx').on(table.targetType, table.targetId, table.createdAt),
     index('audit_log_actor_idx').on(table.actorId, table.createdAt),
   ],
+);
+
+/**
+ * Failure counters for lockouts (failed logins by account and by IP; checkout reuses it for failed
+ * payments). A fixed window per (scope, key); `lockedUntil` set when the limit is reached.
+ */
+export const failureCounters = pgTable(
+  'failure_counters',
+  {
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    failures: integer('failures').notNull().default(0),
+    windowStartedAt: timestamp('window_started_at', { withTimezone: true }).notNull(),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+  },
+  (table) => [primaryKey({ columns: [table.scope, table.key] })],
 );

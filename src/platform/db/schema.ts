@@ -2,5 +2,7 @@
  * Every table, gathered for Drizzle's relational queries and drizzle-kit. Each module owns its
  * `*.tables.ts`; this file only lists them.
  */
+
+export * from '../../modules/accounts/accounts.tables.ts';
 export * from '../notify/notify.tables.ts';
 export * from './platform.tables.ts';
