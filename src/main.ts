@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import closeWithGrace from 'close-with-grace';
-import { buildApp, type CaravanApp, type Role, runSeeds } from './app.ts';
+import { buildApp, type CaravanApp, modules, type Role, runSeeds } from './app.ts';
 import { type Config, ConfigError, loadConfigFromProcess } from './platform/config/config.ts';
 import { DataDirLockedError } from './platform/db/data-dir-lock.ts';
 import { runMigrations } from './platform/db/migrator.ts';
@@ -16,7 +16,8 @@ Commands:
   worker         job worker and scheduler (serves /healthz, /readyz and /metrics on PORT)
   migrate        apply database migrations and exit
   seed           load demo data and exit
-  create-admin   create a staff administrator (provided by the accounts module)
+  create-admin   create an administrator: caravan create-admin <email> [--name NAME] [--password-stdin]
+                 (prints a generated password unless one is piped with --password-stdin)
   help           show this text
 
 Settings come from the environment; see .env.example.`;
@@ -94,11 +95,16 @@ async function main(argv: string[]): Promise<void> {
         await runSeeds(app);
         console.log('demo data loaded');
       });
-    case 'create-admin':
-      throw new Error('create-admin needs the accounts module, which is not installed in this build');
-    default:
-      console.error(`Unknown command "${command}".\n\n${USAGE}`);
-      process.exitCode = 2;
+    default: {
+      const owner = modules.find((module) => module.commands?.[command]);
+      const moduleCommand = owner?.commands?.[command];
+      if (!moduleCommand) {
+        console.error(`Unknown command "${command}".\n\n${USAGE}`);
+        process.exitCode = 2;
+        return;
+      }
+      return withApp(config, (app) => moduleCommand.run(app.platform, argv.slice(1)));
+    }
   }
 }
 

@@ -14,4 +14,11 @@ export interface CaravanModule {
   routes?(app: AppInstance, services: PlatformServices): void | Promise<void>;
   /** Demo data for `caravan seed` and a first `caravan start`; must be safe to run twice. */
   seed?(services: PlatformServices): Promise<void>;
+  /** CLI commands this module adds (`caravan <name> [args]`), e.g. accounts' `create-admin`. */
+  readonly commands?: Readonly<Record<string, ModuleCommand>>;
+}
+
+export interface ModuleCommand {
+  readonly summary: string;
+  run(services: PlatformServices, args: readonly string[]): Promise<void>;
 }
