@@ -2,6 +2,7 @@ import { registerErrorCodes } from '../../platform/errors/index.ts';
 import { createFailureCounter, type FailureCounter } from '../../platform/security/failure-counter.ts';
 import type { PlatformServices } from '../../platform/services.ts';
 import { type AccessTokens, createAccessTokens } from './access-tokens.ts';
+import { type CaptchaVerifier, captchaTokenFrom, createCaptchaVerifier } from './captcha.ts';
 import { createPasswordHasher, type PasswordHasher } from './passwords.ts';
 import { createSessionVerifier, type SessionVerifier } from './session-verifier.ts';
 import { loadSigningKeys } from './token-keys.ts';
@@ -28,6 +29,9 @@ export interface AccountsContext {
   readonly accessTokens: AccessTokens;
   readonly verifier: SessionVerifier;
   readonly loginFailures: { readonly account: FailureCounter; readonly ip: FailureCounter };
+  /** Turnstile on register, login and password reset; a no-op without TURNSTILE_SECRET. */
+  readonly captcha: CaptchaVerifier;
+  readonly captchaTokenFrom: typeof captchaTokenFrom;
 }
 
 const contexts = new WeakMap<PlatformServices, AccountsContext>();
@@ -47,6 +51,8 @@ export async function createAccountsContext(services: PlatformServices): Promise
     passwords: createPasswordHasher(config.auth.argon2),
     accessTokens,
     verifier: createSessionVerifier({ accessTokens, db: services.db, clock }),
+    captcha: createCaptchaVerifier(config.auth.turnstile),
+    captchaTokenFrom,
     loginFailures: {
       account: createFailureCounter(
         {

@@ -7,6 +7,8 @@ import { readSessionState, type SessionState } from './sessions.repo.ts';
 export interface SessionVerifier extends AccessTokenVerifier {
   /** Drops the cached state so a logout or deactivation on this instance applies at once. */
   forget(sessionId: string): void;
+  /** Drops every cached session of a user (email verified, roles changed, deactivated). */
+  forgetUser(userId: string): void;
 }
 
 const MAX_CACHED = 10_000;
@@ -24,7 +26,7 @@ export function createSessionVerifier(options: {
 }): SessionVerifier {
   const { accessTokens, db, clock } = options;
   const cacheMs = options.cacheMs ?? 5000;
-  const cache = new Map<string, { state: SessionState | undefined; until: number }>();
+  const cache = new Map<string, { userId: string; state: SessionState | undefined; until: number }>();
 
   async function sessionState(sessionId: string, userId: string): Promise<SessionState | undefined> {
     const now = clock.now().getTime();
@@ -32,7 +34,7 @@ export function createSessionVerifier(options: {
     if (hit && hit.until > now) return hit.state;
     const state = await readSessionState(db, sessionId, userId);
     if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
-    cache.set(sessionId, { state, until: now + cacheMs });
+    cache.set(sessionId, { userId, state, until: now + cacheMs });
     return state;
   }
 
@@ -53,6 +55,9 @@ export function createSessionVerifier(options: {
     },
     forget(sessionId) {
       cache.delete(sessionId);
+    },
+    forgetUser(userId) {
+      for (const [sessionId, entry] of cache) if (entry.userId === userId) cache.delete(sessionId);
     },
   };
 }

@@ -76,7 +76,10 @@ export async function startSession(
  * Rotates a refresh token. A token presented a second time means it leaked (or a client raced
  * itself): the whole family is revoked, so the thief's copy dies with the owner's.
  */
-export async function refreshSession(context: AccountsContext, refreshToken: string): Promise<IssuedTokens> {
+export async function refreshSession(
+  context: AccountsContext,
+  refreshToken: string,
+): Promise<IssuedTokens & { user: User }> {
   const { db, clock } = context.services;
   const outcome = await db.transaction(async (tx) => {
     const now = clock.now();
@@ -94,7 +97,7 @@ export async function refreshSession(context: AccountsContext, refreshToken: str
     if (!user || user.status !== 'active') return { error: 'invalid_refresh_token' as const };
     await markRefreshTokenUsed(tx, token.id, now);
     await touchSession(tx, session.id, now);
-    return { tokens: await issue(context, tx, user, session.id, session.expiresAt) };
+    return { tokens: { ...(await issue(context, tx, user, session.id, session.expiresAt)), user } };
   });
   // The revocation above must commit, so the error is thrown only after the transaction.
   if (!outcome.tokens) {
