@@ -4,6 +4,7 @@ import { base64url, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenFromEmail, waitForEmail } from '../../../test/factories/mailbox.ts';
 import { createUser } from '../../../test/factories/users.ts';
+import { type FakeTurnstile, startFakeTurnstile } from '../../../test/fakes/turnstile-server.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
 import { createFakeClock } from '../../platform/clock/clock.ts';
 import { notifyModule } from '../../platform/notify/index.ts';
@@ -388,5 +389,60 @@ describe('login lockout', () => {
     });
     expect(unknown.statusCode).toBe(401);
     expect(unknown.json().error.code).toBe('invalid_credentials');
+  });
+});
+
+describe('bot protection on the auth routes', () => {
+  let app: TestApp;
+  let turnstile: FakeTurnstile;
+  beforeAll(async () => {
+    turnstile = await startFakeTurnstile();
+    app = await buildTestApp({
+      modules,
+      env: { TURNSTILE_SECRET: turnstile.secret, TURNSTILE_VERIFY_URL: turnstile.verifyUrl },
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await turnstile?.close();
+  });
+
+  it('requires a valid Turnstile token on register, login and password reset when configured', async () => {
+    const payload = { email: 'bot@example.test', password: 'a long enough password', displayName: 'Bot' };
+    const missing = await app.http.inject({ method: 'POST', url: '/api/auth/register', payload });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().error.code).toBe('captcha_required');
+    const failed = await app.http.inject({
+      method: 'POST',
+      url: '/api/auth/register',
+      payload: { ...payload, captchaToken: 'fail-1' },
+    });
+    expect(failed.json().error.code).toBe('captcha_failed');
+    const passed = await app.http.inject({
+      method: 'POST',
+      url: '/api/auth/register',
+      payload: { ...payload, captchaToken: 'pass-1' },
+    });
+    expect(passed.statusCode).toBe(201);
+
+    const login = await app.http.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { email: payload.email, password: payload.password },
+    });
+    expect(login.json().error.code).toBe('captcha_required');
+    const loginWithHeader = await app.http.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      headers: { 'cf-turnstile-response': 'pass-2' },
+      payload: { email: payload.email, password: payload.password },
+    });
+    expect(loginWithHeader.statusCode).toBe(200);
+    const forgot = await app.http.inject({
+      method: 'POST',
+      url: '/api/auth/password/forgot',
+      payload: { email: payload.email },
+    });
+    expect(forgot.json().error.code).toBe('captcha_required');
   });
 });

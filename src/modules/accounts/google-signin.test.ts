@@ -99,6 +99,15 @@ describe('Google sign-in', () => {
     expect(second.json().accessToken).not.toBe(first.accessToken);
   });
 
+  it('creates one account when the first two sign-ins race', async () => {
+    const claims = identity();
+    const responses = await Promise.all([signInAs(claims), signInAs(claims), signInAs(claims)]);
+    expect(responses.map((response) => response.statusCode)).toEqual([200, 200, 200]);
+    const bodies = responses.map((response) => response.json());
+    expect(new Set(bodies.map((body) => body.user.id)).size).toBe(1);
+    expect(bodies.filter((body) => body.created)).toHaveLength(1);
+  });
+
   it('names a user without a name claim after the email’s local part, in English', async () => {
     const claims = identity({ name: undefined, locale: 'fr' });
     const body = (await signInAs(claims)).json();

@@ -1,6 +1,7 @@
 import type { CaravanModule } from '../../platform/module.ts';
 import { accountsContext, createAccountsContext } from './accounts.context.ts';
 import { registerAccountsRoutes } from './accounts.routes.ts';
+import { seedAccounts } from './accounts.seed.ts';
 import { generateAvatarJob } from './avatar.jobs.ts';
 import { createAdminCommand } from './create-admin.command.ts';
 
@@ -15,5 +16,6 @@ export const accountsModule: CaravanModule = {
     services.auth.verifier = context.verifier;
   },
   routes: (app, services) => registerAccountsRoutes(app, accountsContext(services)),
+  seed: seedAccounts,
   commands: { 'create-admin': createAdminCommand },
 };
