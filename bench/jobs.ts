@@ -10,10 +10,14 @@
  * `caravan_bench_jobs` database that is dropped afterwards (any `caravan_bench_*` name is
  * recreated and dropped; another database is used as is and only the benchmark's queue is removed).
  *
+ * Phase 0 (optional, --drain-jobs N): an API-role instance queues N jobs with no worker running,
+ * then the worker starts on the backlog: worker capacity alone, without producers competing.
  * Phase 1 (throughput): producers enqueue --jobs jobs in committed transactions of --tx-size
  * `jobs.enqueue(tx, ...)` calls while the worker runs; end to end = first enqueue to the last handler.
  * Phase 2 (latency): --latency-jobs jobs, one per committed transaction, paced at --latency-rate per
  * second on an idle worker; latency = handler start minus the producer's commit acknowledgement.
+ * --work-options merges extra pg-boss work() options into the ones jobs.ts passes (to try a change
+ * to jobs.ts without editing it); every figure then says so under settings.experimentalWorkOptions.
  *
  * stdout: one JSON object. stderr: progress notes.
  */

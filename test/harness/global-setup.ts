@@ -6,11 +6,12 @@ import type { TestProject } from 'vitest/node';
 import { loadConfigFromProcess } from '../../src/platform/config/config.ts';
 import { openDatabase } from '../../src/platform/db/client.ts';
 import { runMigrations } from '../../src/platform/db/migrator.ts';
-import { TEMPLATE_DATABASE, withDatabaseName } from './database-names.ts';
+import { isStaleTestDatabase, newTestDatabaseName, withDatabaseName } from './database-names.ts';
 
 declare module 'vitest' {
   interface ProvidedContext {
     pgliteSnapshot: string;
+    templateDatabase: string;
   }
 }
 
@@ -22,29 +23,37 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const config = loadConfigFromProcess({ NODE_ENV: 'test' });
   if (config.database.url) {
-    const admin = new pg.Client({ connectionString: withDatabaseName(config.database.url, 'postgres') });
+    const template = newTestDatabaseName('tpl');
+    const adminUrl = withDatabaseName(config.database.url, 'postgres');
+    const admin = new pg.Client({ connectionString: adminUrl });
     await admin.connect();
     try {
-      await admin.query(`drop database if exists ${TEMPLATE_DATABASE} with (force)`);
-      await admin.query(`create database ${TEMPLATE_DATABASE}`);
       const { rows } = await admin.query<{ datname: string }>(
-        `select datname from pg_database where datname like 'caravan_test_%' and datname <> $1`,
-        [TEMPLATE_DATABASE],
+        `select datname from pg_database where datname like 'caravan\\_test\\_%'`,
       );
-      // Databases left by an aborted earlier run.
-      for (const row of rows) await admin.query(`drop database if exists "${row.datname}" with (force)`);
+      // Databases left by aborted runs (a live run's are younger than an hour).
+      for (const row of rows) {
+        if (isStaleTestDatabase(row.datname))
+          await admin.query(`drop database if exists "${row.datname}" with (force)`);
+      }
+      await admin.query(`create database ${template}`);
     } finally {
       await admin.end();
     }
-    const template = await openDatabase({
+    const database = await openDatabase({
       kind: 'postgres',
-      url: withDatabaseName(config.database.url, TEMPLATE_DATABASE),
+      url: withDatabaseName(config.database.url, template),
       poolMax: 2,
     });
-    await runMigrations(template);
-    await template.close();
+    await runMigrations(database);
+    await database.close();
+    project.provide('templateDatabase', template);
     project.provide('pgliteSnapshot', '');
-    return async () => {};
+    return async () => {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`drop database if exists ${template} with (force)`).finally(() => client.end());
+    };
   }
   const database = await openDatabase({ kind: 'pglite', dataDir: undefined });
   await runMigrations(database);
@@ -54,5 +63,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const file = path.join(dir, 'migrated.tar');
   fs.writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
   project.provide('pgliteSnapshot', file);
+  project.provide('templateDatabase', '');
   return async () => fs.rmSync(dir, { recursive: true, force: true });
 }

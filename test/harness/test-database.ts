@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import pg from 'pg';
 import { inject } from 'vitest';
 import type { Config } from '../../src/platform/config/config.ts';
 import { type Database, openDatabase } from '../../src/platform/db/client.ts';
-import { TEMPLATE_DATABASE, withDatabaseName } from './database-names.ts';
+import { newTestDatabaseName, withDatabaseName } from './database-names.ts';
 
 export interface TestDatabase {
   readonly database: Database;
@@ -29,8 +28,8 @@ async function adminQuery(url: string, text: string): Promise<void> {
 export async function createTestDatabase(config: Config): Promise<TestDatabase> {
   const baseUrl = config.database.url;
   if (baseUrl) {
-    const name = `caravan_test_${randomBytes(6).toString('hex')}`;
-    await adminQuery(baseUrl, `create database ${name} template ${TEMPLATE_DATABASE}`);
+    const name = newTestDatabaseName();
+    await adminQuery(baseUrl, `create database ${name} template ${inject('templateDatabase')}`);
     const url = withDatabaseName(baseUrl, name);
     const opened: Database[] = [];
     const open = async () => {

@@ -18,7 +18,7 @@ import { findUserById, updateUser } from './users.repo.ts';
 
 /** Attempts after the first. A user is waiting: a few quick retries, then a final status. */
 export const AVATAR_RETRY_LIMIT = 2;
-const OPENAI_TIMEOUT_MS = 180_000;
+const OPENAI_TIMEOUT_MS = 120_000;
 
 export function avatarGeneratorKind(config: Config): AvatarGeneratorKind {
   return config.openai.apiKey ? 'openai' : 'local';
@@ -115,8 +115,9 @@ export const generateAvatarJob = defineJob(
     retryLimit: AVATAR_RETRY_LIMIT,
     retryDelaySeconds: 2,
     retryDelayMaxSeconds: 30,
-    // Above the OpenAI timeout, so a slow generation is not handed to a second worker meanwhile.
-    expireInSeconds: 300,
+    // Above two OpenAI calls (the SDK's one retry) plus its backoff, so a slow generation is not
+    // handed to a second worker meanwhile.
+    expireInSeconds: 360,
   },
 );
 

@@ -21,9 +21,9 @@ registerErrorCodes({
 export const AVATAR_DAILY_LIMIT = 10;
 const DAY_MS = 24 * 3600 * 1000;
 /**
- * A job still queued or running after this long lost its worker (three attempts of at most five
- * minutes each, plus backoff, fit well inside): it is failed as timed out so the user is not
- * blocked by the one-at-a-time rule and sees a final status.
+ * A job still queued or running after this long lost its worker (three attempts of at most six
+ * minutes each, plus backoff, fit inside): it is failed as timed out so the user is not blocked by
+ * the one-at-a-time rule and sees a final status.
  */
 export const AVATAR_STALE_AFTER_MS = 30 * 60 * 1000;
 

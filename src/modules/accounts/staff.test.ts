@@ -3,9 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, type TestUser } from '../../../test/factories/users.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
 import { registerAuditRoutes } from '../../platform/audit/audit.routes.ts';
-import { accountsContext } from './accounts.context.ts';
-import { refreshSession, startSession } from './sessions.service.ts';
-import { findUserById } from './users.repo.ts';
 
 interface AuditItem {
   id: number;
@@ -154,10 +151,15 @@ describe('staff tools', () => {
     expect(response.raw).not.toMatch(/passwordHash|argon2/);
 
     expect(await tokenWorks(app, buyer)).toBe(401);
-    const context = accountsContext(app.platform);
-    await expect(refreshSession(context, buyer.refreshToken)).rejects.toMatchObject({
-      code: 'invalid_refresh_token',
+    const refresh = await call(app, 'POST', '/api/auth/refresh', undefined, { refreshToken: buyer.refreshToken });
+    expect(refresh.status).toBe(401);
+    expect(refresh.body.error.code).toBe('invalid_refresh_token');
+    const login = await call(app, 'POST', '/api/auth/login', undefined, {
+      email: buyer.user.email,
+      password: buyer.password,
     });
+    expect(login.status).toBe(403);
+    expect(login.body.error.code).toBe('account_deactivated');
 
     const [entry] = await auditFor(app, staff, buyer.user.id);
     expect(entry).toMatchObject({
@@ -184,13 +186,15 @@ describe('staff tools', () => {
     expect(response.body.status).toBe('active');
     expect(await tokenWorks(app, buyer)).toBe(401);
 
-    const context = accountsContext(app.platform);
-    const user = (await findUserById(app.platform.db, buyer.user.id))!;
-    const fresh = await startSession(context, app.platform.db, user, {});
+    const login = await call(app, 'POST', '/api/auth/login', undefined, {
+      email: buyer.user.email,
+      password: buyer.password,
+    });
+    expect(login.status).toBe(200);
     const freshStatus = await app.http.inject({
       method: 'GET',
       url: '/api/me/notifications',
-      headers: { authorization: `Bearer ${fresh.accessToken}` },
+      headers: { authorization: `Bearer ${login.body.accessToken}` },
     });
     expect(freshStatus.statusCode).toBe(200);
 

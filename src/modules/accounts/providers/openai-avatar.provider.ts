@@ -12,7 +12,7 @@ export interface OpenAiAvatarOptions {
 }
 
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
-const DEFAULT_TIMEOUT_MS = 180_000;
+const DEFAULT_TIMEOUT_MS = 120_000;
 /** A URL response (legacy models) is downloaded; anything bigger than this is not an avatar. */
 const MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -36,9 +36,10 @@ export function createOpenAiAvatarGenerator(options: OpenAiAvatarOptions): Avata
     baseURL: options.baseUrl ?? DEFAULT_BASE_URL,
     organization: null,
     project: null,
-    // The job owns retries (backoff, a visible attempt count, a final status for the user); SDK
-    // retries inside one attempt would multiply them and hold the worker.
-    maxRetries: 0,
+    // One quick retry inside the call rides out a blip (the SDK backs off and honours Retry-After
+    // on 408/409/429/5xx and connection errors). Longer outages are the job's retries, each a
+    // fresh attempt that ends in a final status the user sees.
+    maxRetries: 1,
     timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   });
 
