@@ -11,7 +11,6 @@ import { registerStaffRoutes } from './staff.routes.ts';
 
 /** Every accounts route, one file per area. */
 export function registerAccountsRoutes(app: AppInstance, context: AccountsContext): void {
-  // area registrations (one line each)
   registerStaffRoutes(app, context);
   registerPrivacyRoutes(app, context);
   registerAvatarRoutes(app, context);
@@ -20,6 +19,4 @@ export function registerAccountsRoutes(app: AppInstance, context: AccountsContex
   registerAuthRoutes(app, context);
   registerMeRoutes(app, context);
   registerGoogleRoutes(app, context);
-  void app;
-  void context;
 }
