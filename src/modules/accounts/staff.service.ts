@@ -1,9 +1,9 @@
 import { recordAudit } from '../../platform/audit/audit.ts';
 import type { DbOrTx, Tx } from '../../platform/db/types.ts';
 import { AppError, registerErrorCodes } from '../../platform/errors/index.ts';
+import { listOpenSessionIds } from './account-data.repo.ts';
 import type { AccountsContext } from './accounts.context.ts';
 import { ROLES, type Role, type UserStatus } from './accounts.tables.ts';
-import { listOpenSessionIds } from './account-data.repo.ts';
 import { countOpenSessions, revokeUserSessions } from './sessions.repo.ts';
 import {
   findSellerProfile,
@@ -54,7 +54,7 @@ async function lockActorAndTarget(
     if (row) rows.set(id, row);
   }
   const actorRow = rows.get(actor.userId);
-  if (!actorRow || actorRow.status !== 'active' || !allowed(actorRow.roles)) {
+  if (actorRow?.status !== 'active' || !allowed(actorRow.roles)) {
     throw new AppError('forbidden', 'You do not have access to this resource');
   }
   const target = rows.get(targetId);
@@ -190,7 +190,8 @@ export async function setUserRoles(
   }
   const outcome = await context.services.db.transaction(async (tx) => {
     const { target } = await lockActorAndTarget(tx, actor, userId, isAdmin);
-    const unchanged = target.roles.length === roles.length && roles.every((role) => target.roles.includes(role));
+    const unchanged =
+      target.roles.length === roles.length && roles.every((role) => target.roles.includes(role));
     if (unchanged) return { user: target, sessionIds: [] as string[] };
     const losesAdmin = isAdmin(target.roles) && !roles.includes('admin');
     if (losesAdmin && target.status === 'active') await assertAnotherActiveAdmin(tx, target.id);

@@ -86,7 +86,10 @@ describe('staff tools', () => {
     const tag = randomUUID().slice(0, 8);
     const a = await createUser(app, { email: `a-${tag}@example.test`, displayName: 'Alice' });
     const b = await createUser(app, { email: `b-${tag}@example.test`, roles: ['seller'] });
-    const c = await createUser(app, { email: `zed-${randomUUID().slice(0, 8)}@example.test`, displayName: `Zed ${tag}` });
+    const c = await createUser(app, {
+      email: `zed-${randomUUID().slice(0, 8)}@example.test`,
+      displayName: `Zed ${tag}`,
+    });
 
     const all = await call(app, 'GET', `/api/admin/users?q=${tag}`, staff);
     expect(all.status).toBe(200);
@@ -151,7 +154,9 @@ describe('staff tools', () => {
     expect(response.raw).not.toMatch(/passwordHash|argon2/);
 
     expect(await tokenWorks(app, buyer)).toBe(401);
-    const refresh = await call(app, 'POST', '/api/auth/refresh', undefined, { refreshToken: buyer.refreshToken });
+    const refresh = await call(app, 'POST', '/api/auth/refresh', undefined, {
+      refreshToken: buyer.refreshToken,
+    });
     expect(refresh.status).toBe(401);
     expect(refresh.body.error.code).toBe('invalid_refresh_token');
     const login = await call(app, 'POST', '/api/auth/login', undefined, {
@@ -173,7 +178,9 @@ describe('staff tools', () => {
     });
 
     // A second deactivation changes nothing and writes nothing.
-    const again = await call(app, 'POST', `/api/admin/users/${buyer.user.id}/deactivate`, staff, { reason: 'x' });
+    const again = await call(app, 'POST', `/api/admin/users/${buyer.user.id}/deactivate`, staff, {
+      reason: 'x',
+    });
     expect(again.status).toBe(200);
     expect(await auditFor(app, staff, buyer.user.id)).toHaveLength(1);
   });
@@ -212,7 +219,9 @@ describe('staff tools', () => {
     expect(byStaff.body.error.code).toBe('forbidden');
     expect(await tokenWorks(app, target)).toBe(200);
 
-    const self = await call(app, 'POST', `/api/admin/users/${staff.user.id}/deactivate`, staff, { reason: 'x' });
+    const self = await call(app, 'POST', `/api/admin/users/${staff.user.id}/deactivate`, staff, {
+      reason: 'x',
+    });
     expect(self.status).toBe(409);
     expect(self.body.error.code).toBe('cannot_target_self');
 
@@ -227,13 +236,21 @@ describe('staff tools', () => {
       reason: 'rotation',
     });
     expect(staffByStaff.status).toBe(200);
-    const missingReason = await call(app, 'POST', `/api/admin/users/${otherStaff.user.id}/deactivate`, staff, {});
+    const missingReason = await call(
+      app,
+      'POST',
+      `/api/admin/users/${otherStaff.user.id}/deactivate`,
+      staff,
+      {},
+    );
     expect(missingReason.status).toBe(400);
   });
 
   it('changes roles (admin only), takes effect at once, and audits before and after', async () => {
     const buyer = await createUser(app);
-    const refused = await call(app, 'PUT', `/api/admin/users/${buyer.user.id}/roles`, staff, { roles: ['staff'] });
+    const refused = await call(app, 'PUT', `/api/admin/users/${buyer.user.id}/roles`, staff, {
+      roles: ['staff'],
+    });
     expect(refused.status).toBe(403);
     expect(await call(app, 'GET', '/api/admin/users', buyer).then((r) => r.status)).toBe(403);
 
@@ -253,17 +270,23 @@ describe('staff tools', () => {
       after: { roles: ['buyer', 'staff'] },
     });
 
-    const invalid = await call(app, 'PUT', `/api/admin/users/${buyer.user.id}/roles`, admin, { roles: ['root'] });
+    const invalid = await call(app, 'PUT', `/api/admin/users/${buyer.user.id}/roles`, admin, {
+      roles: ['root'],
+    });
     expect(invalid.status).toBe(400);
     expect(invalid.body.error.code).toBe('validation_failed');
     const empty = await call(app, 'PUT', `/api/admin/users/${buyer.user.id}/roles`, admin, { roles: [] });
     expect(empty.status).toBe(400);
-    const missing = await call(app, 'PUT', `/api/admin/users/${randomUUID()}/roles`, admin, { roles: ['buyer'] });
+    const missing = await call(app, 'PUT', `/api/admin/users/${randomUUID()}/roles`, admin, {
+      roles: ['buyer'],
+    });
     expect(missing.status).toBe(404);
   });
 
   it('refuses removing your own admin role, but another admin may do it', async () => {
-    const self = await call(app, 'PUT', `/api/admin/users/${admin.user.id}/roles`, admin, { roles: ['staff'] });
+    const self = await call(app, 'PUT', `/api/admin/users/${admin.user.id}/roles`, admin, {
+      roles: ['staff'],
+    });
     expect(self.status).toBe(409);
     expect(self.body.error.code).toBe('cannot_target_self');
     // Adding a role to yourself is fine.
@@ -299,7 +322,12 @@ describe('the last active admin', () => {
       call(app, 'PUT', `/api/admin/users/${only.user.id}/roles`, second, { roles: ['buyer'] }),
     ]);
     expect(results.map((result) => result.status).sort()).toEqual([200, 403]);
-    const admins = await call(app, 'GET', '/api/admin/users?role=admin&status=active', results[0]!.status === 200 ? only : second);
+    const admins = await call(
+      app,
+      'GET',
+      '/api/admin/users?role=admin&status=active',
+      results[0]!.status === 200 ? only : second,
+    );
     expect(admins.body.items).toHaveLength(1);
   });
 });

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, type TestUser } from '../../../test/factories/users.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
-import { listAudit, REDACTED, recordAudit, redactForAudit } from './audit.ts';
 import { registerAuditRoutes } from './audit.routes.ts';
+import { listAudit, REDACTED, recordAudit, redactForAudit } from './audit.ts';
 
 describe('redactForAudit', () => {
   it('replaces secret values, keeps nulls, and makes the value JSON-safe', () => {
@@ -40,7 +40,9 @@ describe('the audit log', () => {
   let staff: TestUser;
 
   beforeAll(async () => {
-    app = await buildTestApp({ extraRoutes: (instance, platform) => registerAuditRoutes(instance, platform) });
+    app = await buildTestApp({
+      extraRoutes: (instance, platform) => registerAuditRoutes(instance, platform),
+    });
     staff = await createUser(app, { roles: ['staff'] });
   });
   afterAll(async () => {
@@ -101,18 +103,29 @@ describe('the audit log', () => {
       }
     });
     await db.transaction((tx) =>
-      recordAudit(tx, { actorId: actor, action: 'other.touch', targetType: 'gadget', targetId: randomUUID() }),
+      recordAudit(tx, {
+        actorId: actor,
+        action: 'other.touch',
+        targetType: 'gadget',
+        targetId: randomUUID(),
+      }),
     );
 
     const url = `/api/admin/audit?targetType=widget&targetId=${targetId}`;
     const first = await app.http.inject({ url: `${url}&limit=2`, headers: staff.headers });
     expect(first.statusCode).toBe(200);
     const page1 = first.json();
-    expect(page1.items.map((item: { action: string }) => item.action)).toEqual(['thing.step5', 'thing.step4']);
+    expect(page1.items.map((item: { action: string }) => item.action)).toEqual([
+      'thing.step5',
+      'thing.step4',
+    ]);
     expect(page1.nextBefore).toBe(page1.items[1].id);
     expect(page1.items[0]).toMatchObject({ targetType: 'widget', targetId, after: { n: 5 }, before: null });
 
-    const rest = await app.http.inject({ url: `${url}&limit=10&before=${page1.nextBefore}`, headers: staff.headers });
+    const rest = await app.http.inject({
+      url: `${url}&limit=10&before=${page1.nextBefore}`,
+      headers: staff.headers,
+    });
     expect(rest.json().items.map((item: { action: string }) => item.action)).toEqual([
       'thing.step3',
       'thing.step2',
@@ -120,7 +133,10 @@ describe('the audit log', () => {
     ]);
     expect(rest.json().nextBefore).toBeNull();
 
-    const byActor = await app.http.inject({ url: `/api/admin/audit?actorId=${actor}`, headers: staff.headers });
+    const byActor = await app.http.inject({
+      url: `/api/admin/audit?actorId=${actor}`,
+      headers: staff.headers,
+    });
     expect(byActor.json().items.map((item: { action: string }) => item.action)).toEqual([
       'other.touch',
       'thing.step3',
