@@ -17,10 +17,14 @@
  * 3. login: autocannon POST /api/auth/login for --duration seconds per connection count, each
  *    request signing in the next account in turn (after a --warmup run that is not reported).
  * 4. refresh: each connection signs in once, then rotates its own session: every response's
- *    `refreshToken` is the next request's body. A token lost or replayed shows as 401s.
+ *    `refreshToken` is the next request's body. A token lost or replayed shows as 401s and as
+ *    sessions revoked during the run (counted in the database).
  *
- * Per run, CPU use over the run (100 = one core busy): the server process, every `postgres`
- * process on the machine, this process (autocannon) and the whole machine.
+ * Every run must answer only 2xx: non-2xx, errors and timeouts are reported (with the first failing
+ * answer), listed under `problems`, and make `ok` false. Per run, CPU use over the run (100 = one
+ * core busy, from /proc): the server process, every `postgres` process on the machine, this process
+ * (autocannon), the whole machine, and the rest ("other": unrelated load, i.e. noise); and the
+ * server's and PostgreSQL's CPU milliseconds per request.
  *
  * stdout: one JSON object. stderr: progress notes.
  */
@@ -350,6 +354,9 @@ async function login(base: string, index: number): Promise<string> {
 
 // --- runs ------------------------------------------------------------------------------------------
 
+/** One connection for the benchmark's own reads of the bench database. */
+let statsClient: pg.Client | undefined;
+
 interface RunReport {
   connections: number;
   durationSec: number;
@@ -361,6 +368,8 @@ interface RunReport {
   timeouts: number;
   statusCodes: Record<string, number>;
   cpuPercent: CpuUse;
+  /** CPU time per completed request, in ms: what each request costs, whatever the concurrency. */
+  cpuMsPerRequest: { server: number | null; postgres: number | null };
   firstFailure?: string;
 }
 
@@ -373,6 +382,8 @@ function report(
   const statusCodes: Record<string, number> = {};
   for (const [code, stats] of Object.entries(result.statusCodeStats)) statusCodes[code] = stats.count;
   const total = result.requests.total;
+  const msPerRequest = (percent: number | null) =>
+    percent === null || total === 0 ? null : round(((percent / 100) * result.duration * 1000) / total, 2);
   return {
     connections,
     durationSec: round(result.duration, 2),
@@ -390,6 +401,7 @@ function report(
     timeouts: result.timeouts,
     statusCodes,
     cpuPercent: cpu,
+    cpuMsPerRequest: { server: msPerRequest(cpu.server), postgres: msPerRequest(cpu.postgres) },
     ...(firstFailure === undefined ? {} : { firstFailure }),
   };
 }
@@ -400,7 +412,8 @@ function describe(kind: string, run: RunReport): string {
     `${kind} c=${run.connections}: ${run.requestsPerSec} req/s, p50 ${run.latencyMs.p50} ms, ` +
     `p99 ${run.latencyMs.p99} ms, max ${run.latencyMs.max} ms; CPU% server ${run.cpuPercent.server}, ` +
     `postgres ${run.cpuPercent.postgres}, autocannon ${run.cpuPercent.loadGenerator}, other ` +
-    `${run.cpuPercent.other}, machine ${run.cpuPercent.machine}/${os.availableParallelism() * 100}` +
+    `${run.cpuPercent.other}, machine ${run.cpuPercent.machine}/${os.availableParallelism() * 100}; ` +
+    `CPU ms/request server ${run.cpuMsPerRequest.server}, postgres ${run.cpuMsPerRequest.postgres}` +
     (failures > 0
       ? `; FAILURES non2xx ${run.non2xx}, errors ${run.errors}, timeouts ${run.timeouts}: ${run.firstFailure ?? ''}`
       : '')
@@ -520,23 +533,25 @@ async function sessionCounts(): Promise<{
   revokedSessions: number;
   refreshTokens: number;
 }> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ sessions: number; revoked: number; tokens: number }>(
-      `select (select count(*)::int from sessions) as sessions,
-              (select count(*)::int from sessions where revoked_at is not null) as revoked,
-              (select count(*)::int from refresh_tokens) as tokens`,
-    );
-    const row = rows[0];
-    return {
-      sessions: row?.sessions ?? 0,
-      revokedSessions: row?.revoked ?? 0,
-      refreshTokens: row?.tokens ?? 0,
-    };
-  } finally {
-    await client.end();
+  if (!statsClient) {
+    statsClient = new pg.Client({ connectionString: DATABASE_URL });
+    await statsClient.connect();
   }
+  const { rows } = await statsClient.query<{
+    sessions: number;
+    revoked: number;
+    tokens: number;
+  }>(
+    `select (select count(*)::int from sessions) as sessions,
+            (select count(*)::int from sessions where revoked_at is not null) as revoked,
+            (select count(*)::int from refresh_tokens) as tokens`,
+  );
+  const row = rows[0];
+  return {
+    sessions: row?.sessions ?? 0,
+    revokedSessions: row?.revoked ?? 0,
+    refreshTokens: row?.tokens ?? 0,
+  };
 }
 
 // --- argon2id in process -----------------------------------------------------------------------------
@@ -586,6 +601,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     current?.stop();
+    await statsClient?.end().catch(() => {});
+    statsClient = undefined;
     if (server) {
       const exit = await server.stop();
       note(`server stopped: ${exit ? `exit ${exit.code ?? exit.signal}` : 'killed'}`);

@@ -1,4 +1,5 @@
 import { accountsModule } from './modules/accounts/index.ts';
+import { registerAuditRoutes } from './platform/audit/audit.routes.ts';
 import type { Config } from './platform/config/config.ts';
 import { type AppInstance, buildHttpApp } from './platform/http/http-app.ts';
 import type { CaravanModule } from './platform/module.ts';
@@ -50,6 +51,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         if (role === 'worker') return;
         registerRealtimeRoutes(app, platform.hub);
         registerStorageRoutes(app, platform.storage);
+        registerAuditRoutes(app, platform);
         for (const module of appModules) await module.routes?.(app, platform);
         await options.extraRoutes?.(app, platform);
       },

@@ -4,6 +4,7 @@ import { buildApp, type CaravanApp, modules, type Role, runSeeds } from './app.t
 import { type Config, ConfigError, loadConfigFromProcess } from './platform/config/config.ts';
 import { DataDirLockedError } from './platform/db/data-dir-lock.ts';
 import { runMigrations } from './platform/db/migrator.ts';
+import { CommandError } from './platform/module.ts';
 import { createLogger } from './platform/observability/logger.ts';
 import { startTracing } from './platform/observability/tracing.ts';
 import { openConfiguredDatabase } from './platform/platform.ts';
@@ -110,7 +111,8 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   // Expected refusals (bad settings, a locked data dir) read best as one clear message.
-  const expected = error instanceof ConfigError || error instanceof DataDirLockedError;
+  const expected =
+    error instanceof ConfigError || error instanceof DataDirLockedError || error instanceof CommandError;
   console.error(expected ? (error as Error).message : error);
   process.exit(1);
 });

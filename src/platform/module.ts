@@ -22,3 +22,8 @@ export interface ModuleCommand {
   readonly summary: string;
   run(services: PlatformServices, args: readonly string[]): Promise<void>;
 }
+
+/** A command's refusal of its input: the CLI prints the message alone and exits 1. */
+export class CommandError extends Error {
+  override readonly name = 'CommandError';
+}

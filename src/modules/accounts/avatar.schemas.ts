@@ -11,7 +11,7 @@ export const GenerateAvatarBody = Type.Object(
       description: 'How the avatar should look, e.g. "watercolor fox, warm colours"',
     }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ style: 'watercolor fox, warm autumn colours' }] },
 );
 export type GenerateAvatarBody = Static<typeof GenerateAvatarBody>;
 
@@ -47,28 +47,78 @@ export function avatarErrorView(code: string | null): AvatarError | null {
   return { code: known, message: AVATAR_ERRORS[known] };
 }
 
-export const AvatarJobAccepted = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  status: AvatarJobStatus,
-  statusUrl: Type.String({ description: 'Poll this until the status is succeeded or failed' }),
-});
+export const AvatarJobAccepted = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    status: AvatarJobStatus,
+    statusUrl: Type.String({ description: 'Poll this until the status is succeeded or failed' }),
+  },
+  {
+    examples: [
+      {
+        id: '0d5c3a4e-8f1b-4c7e-a2d9-6b1e5f3c7a90',
+        status: 'queued',
+        statusUrl: `/api/me/avatar/jobs/${'0d5c3a4e-8f1b-4c7e-a2d9-6b1e5f3c7a90'}`,
+      },
+    ],
+  },
+);
 
-export const AvatarJobView = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  status: AvatarJobStatus,
-  style: Type.String(),
-  generator: Type.Union([Type.Literal('openai'), Type.Literal('local')]),
-  error: Type.Union([AvatarError, Type.Null()]),
-  /** A signed download URL of the generated image, when succeeded. */
-  avatarUrl: Type.Union([Type.String(), Type.Null()]),
-  createdAt: DateTime,
-  finishedAt: NullableDateTime,
-});
+export const AvatarJobView = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    status: AvatarJobStatus,
+    style: Type.String(),
+    generator: Type.Union([Type.Literal('openai'), Type.Literal('local')]),
+    error: Type.Union([AvatarError, Type.Null()]),
+    /** A signed download URL of the generated image, when succeeded. */
+    avatarUrl: Type.Union([Type.String(), Type.Null()]),
+    createdAt: DateTime,
+    finishedAt: NullableDateTime,
+  },
+  {
+    examples: [
+      {
+        id: '0d5c3a4e-8f1b-4c7e-a2d9-6b1e5f3c7a90',
+        status: 'succeeded',
+        style: 'watercolor fox, warm autumn colours',
+        generator: 'openai',
+        error: null,
+        avatarUrl:
+          'https://caravan.example.com/storage/download/avatars/4b0f9c0e-3c55-4f3e-9d8c-0b7f0c2b1a11/0d5c3a4e-8f1b-4c7e-a2d9-6b1e5f3c7a90.png?expires=1795260000&sig=…',
+        createdAt: '2026-11-21T10:00:00.000Z',
+        finishedAt: '2026-11-21T10:00:21.000Z',
+      },
+      {
+        id: '0d5c3a4e-8f1b-4c7e-a2d9-6b1e5f3c7a90',
+        status: 'failed',
+        style: 'watercolor fox, warm autumn colours',
+        generator: 'openai',
+        error: { code: 'content_rejected', message: AVATAR_ERRORS.content_rejected },
+        avatarUrl: null,
+        createdAt: '2026-11-21T10:00:00.000Z',
+        finishedAt: '2026-11-21T10:00:04.000Z',
+      },
+    ],
+  },
+);
 export type AvatarJobView = Static<typeof AvatarJobView>;
 
-export const CurrentAvatar = Type.Object({
-  /** A signed, expiring download URL; null when the user has no avatar. */
-  avatarUrl: Type.Union([Type.String(), Type.Null()]),
-  expiresAt: NullableDateTime,
-});
+export const CurrentAvatar = Type.Object(
+  {
+    /** A signed, expiring download URL; null when the user has no avatar. */
+    avatarUrl: Type.Union([Type.String(), Type.Null()]),
+    expiresAt: NullableDateTime,
+  },
+  {
+    examples: [
+      {
+        avatarUrl:
+          'https://caravan.example.com/storage/download/avatars/4b0f9c0e-3c55-4f3e-9d8c-0b7f0c2b1a11/0d5c3a4e-8f1b-4c7e-a2d9-6b1e5f3c7a90.png?expires=1795260000&sig=…',
+        expiresAt: '2026-11-21T11:00:00.000Z',
+      },
+      { avatarUrl: null, expiresAt: null },
+    ],
+  },
+);
 export type CurrentAvatar = Static<typeof CurrentAvatar>;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { recordAudit } from '../../platform/audit/audit.ts';
-import type { ModuleCommand } from '../../platform/module.ts';
+import { CommandError, type ModuleCommand } from '../../platform/module.ts';
 import type { PlatformServices } from '../../platform/services.ts';
 import { accountsContext } from './accounts.context.ts';
 import { normalizeRoles } from './staff.service.ts';
@@ -28,7 +28,7 @@ const processIo: CommandIo = {
 };
 
 function usageError(message: string): Error {
-  return new Error(`create-admin: ${message}\nUsage: ${CREATE_ADMIN_USAGE}`);
+  return new CommandError(`create-admin: ${message}\nUsage: ${CREATE_ADMIN_USAGE}`);
 }
 
 function parse(args: readonly string[]): { email: string; name: string | undefined; passwordStdin: boolean } {
@@ -89,7 +89,8 @@ export async function runCreateAdmin(
 
   const existing = await findUserByEmail(db, email);
   if (existing) {
-    if (existing.status === 'deleted') throw new Error(`create-admin: ${email} belongs to a deleted account`);
+    if (existing.status === 'deleted')
+      throw new CommandError(`create-admin: ${email} belongs to a deleted account`);
     const passwordHash = piped ? await context.passwords.hash(piped) : undefined;
     const user = await db.transaction(async (tx) => {
       const now = clock.now();
@@ -142,7 +143,8 @@ export async function runCreateAdmin(
       status: 'active',
       displayName: name ?? email.split('@')[0]!,
     });
-    if (!created) throw new Error(`create-admin: ${email} was registered meanwhile; run the command again`);
+    if (!created)
+      throw new CommandError(`create-admin: ${email} was registered meanwhile; run the command again`);
     await recordAudit(tx, {
       actorId: null,
       action: 'user.create_admin',

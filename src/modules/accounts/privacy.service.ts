@@ -151,6 +151,8 @@ export async function deleteMyAccount(
       await assertAnotherActiveAdmin(tx, locked.id);
     }
     const addressesDeleted = await deleteUserAddresses(tx, locked.id);
+    // Deleting the jobs also stops one still running from setting an avatar afterwards: its
+    // finishAvatarJob finds no row in progress, so it never touches the user.
     const imageKeys = await deleteUserAvatarJobs(tx, locked.id);
     await deleteUserTokens(tx, locked.id);
     const sellerProfileBlanked = await blankSellerAbout(tx, locked.id);

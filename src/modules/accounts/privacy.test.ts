@@ -3,7 +3,6 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, type TestUser } from '../../../test/factories/users.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
-import { registerAuditRoutes } from '../../platform/audit/audit.routes.ts';
 import { listAudit, recordAudit } from '../../platform/audit/audit.ts';
 import { insertInApp } from '../../platform/notify/notify.repo.ts';
 import { accountsContext } from './accounts.context.ts';
@@ -60,9 +59,7 @@ describe('privacy: export and delete my account', () => {
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await buildTestApp({
-      extraRoutes: (instance, platform) => registerAuditRoutes(instance, platform),
-    });
+    app = await buildTestApp();
   });
   afterAll(async () => {
     await app?.close();

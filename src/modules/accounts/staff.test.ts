@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, type TestUser } from '../../../test/factories/users.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
-import { registerAuditRoutes } from '../../platform/audit/audit.routes.ts';
 
 interface AuditItem {
   id: number;
@@ -16,7 +15,7 @@ interface AuditItem {
 }
 
 function build(): Promise<TestApp> {
-  return buildTestApp({ extraRoutes: (app, platform) => registerAuditRoutes(app, platform) });
+  return buildTestApp();
 }
 
 async function call(

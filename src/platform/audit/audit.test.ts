@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, type TestUser } from '../../../test/factories/users.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
-import { registerAuditRoutes } from './audit.routes.ts';
 import { listAudit, REDACTED, recordAudit, redactForAudit } from './audit.ts';
 
 describe('redactForAudit', () => {
@@ -40,9 +39,7 @@ describe('the audit log', () => {
   let staff: TestUser;
 
   beforeAll(async () => {
-    app = await buildTestApp({
-      extraRoutes: (instance, platform) => registerAuditRoutes(instance, platform),
-    });
+    app = await buildTestApp();
     staff = await createUser(app, { roles: ['staff'] });
   });
   afterAll(async () => {

@@ -24,8 +24,9 @@ export function renderAvatarSvg(request: Pick<AvatarRequest, 'seed' | 'displayNa
   const hash = createHash('sha256').update(request.seed).digest();
   const hue = ((hash[0]! << 8) | hash[1]!) % 360;
   const accentHue = (hue + 150 + (hash[2]! % 60)) % 360;
-  const background = `hsl(${hue} 55% 88%)`;
-  const foreground = `hsl(${accentHue} 50% 42%)`;
+  // Hex, not hsl(): every SVG renderer (browsers, librsvg, image tools) reads it the same way.
+  const background = hslToHex(hue, 0.55, 0.88);
+  const foreground = hslToHex(accentHue, 0.5, 0.42);
   const shape = hash[3]! % 3;
 
   const cells: string[] = [];
@@ -69,6 +70,19 @@ export function initialsOf(displayName: string): string {
   if (words.length === 0) return '?';
   const picked = words.length === 1 ? [words[0]!] : [words[0]!, words[words.length - 1]!];
   return picked.join('').toLocaleUpperCase('en');
+}
+
+/** CSS Color 4's hsl → sRGB (https://www.w3.org/TR/css-color-4/#hsl-to-rgb). */
+function hslToHex(hue: number, saturation: number, lightness: number): string {
+  const a = saturation * Math.min(lightness, 1 - lightness);
+  const channel = (n: number) => {
+    const k = (n + hue / 30) % 12;
+    const value = lightness - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
+    return Math.round(value * 255)
+      .toString(16)
+      .padStart(2, '0');
+  };
+  return `#${channel(0)}${channel(8)}${channel(4)}`;
 }
 
 function escapeXml(text: string): string {
