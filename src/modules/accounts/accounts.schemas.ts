@@ -23,6 +23,23 @@ export const CaptchaToken = Type.Optional(
   }),
 );
 
+/** A signed-in buyer as `UserView` shows her; reused by the examples of the schemas that embed it. */
+export const USER_VIEW_EXAMPLE = {
+  id: '4b0f9c0e-3c55-4f3e-9d8c-0b7f0c2b1a11',
+  email: 'minji@example.com',
+  emailVerified: true,
+  displayName: 'Minji',
+  roles: ['buyer'],
+  locale: 'ko',
+  timeZone: 'Asia/Seoul',
+  bio: '',
+  phone: null,
+  hasAvatar: false,
+  hasPassword: true,
+  googleLinked: false,
+  createdAt: '2026-11-21T10:00:00.000Z',
+};
+
 export const UserView = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
@@ -39,25 +56,7 @@ export const UserView = Type.Object(
     googleLinked: Type.Boolean(),
     createdAt: DateTime,
   },
-  {
-    examples: [
-      {
-        id: '4b0f9c0e-3c55-4f3e-9d8c-0b7f0c2b1a11',
-        email: 'minji@example.com',
-        emailVerified: true,
-        displayName: 'Minji',
-        roles: ['buyer'],
-        locale: 'ko',
-        timeZone: 'Asia/Seoul',
-        bio: '',
-        phone: null,
-        hasAvatar: false,
-        hasPassword: true,
-        googleLinked: false,
-        createdAt: '2026-11-21T10:00:00.000Z',
-      },
-    ],
-  },
+  { examples: [USER_VIEW_EXAMPLE] },
 );
 export type UserViewT = Static<typeof UserView>;
 
@@ -79,12 +78,24 @@ export function toUserView(user: User): UserViewT {
   };
 }
 
-export const SellerProfileView = Type.Object({
-  shopName: Type.String(),
-  about: Type.String(),
-  payoutStatus: Type.String(),
-  updatedAt: DateTime,
-});
+export const SellerProfileView = Type.Object(
+  {
+    shopName: Type.String(),
+    about: Type.String(),
+    payoutStatus: Type.String(),
+    updatedAt: DateTime,
+  },
+  {
+    examples: [
+      {
+        shopName: 'Lahore Looms',
+        about: 'Hand-woven textiles',
+        payoutStatus: 'not_started',
+        updatedAt: '2026-11-22T06:30:00.000Z',
+      },
+    ],
+  },
+);
 
 export function toSellerProfileView(profile: SellerProfile): Static<typeof SellerProfileView> {
   return {

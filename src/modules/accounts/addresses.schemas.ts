@@ -27,7 +27,28 @@ const CityName = Type.String({
   examples: ['Seoul'],
 });
 
-export const Address = Type.Object({
+/** Minji's home in Seoul, her default shipping address. */
+const HOME_EXAMPLE = {
+  id: '2f6a8c1e-4b3d-4a5f-9e7c-1d2b3a4c5e6f',
+  label: 'Home',
+  recipientName: 'Kim Minji',
+  phone: '+821012345678',
+  line1: '123 Teheran-ro, Gangnam-gu',
+  line2: 'Apt 1203',
+  postalCode: '06236',
+  countryCode: 'KR',
+  provinceId: 101,
+  provinceCode: 'KR-11',
+  provinceName: 'Seoul',
+  cityId: 10101,
+  cityName: 'Seoul',
+  isDefaultShipping: true,
+  createdAt: '2026-11-21T10:20:00.000Z',
+  updatedAt: '2026-11-21T10:20:00.000Z',
+};
+
+export const Address = Type.Object(
+  {
   id: Type.String({ format: 'uuid' }),
   label: Type.String({ examples: ['Home'] }),
   recipientName: Type.String({ examples: ['Kim Minji'] }),
@@ -44,9 +65,40 @@ export const Address = Type.Object({
   isDefaultShipping: Type.Boolean(),
   createdAt: DateTime,
   updatedAt: DateTime,
-});
+  },
+  { examples: [HOME_EXAMPLE] },
+);
 
-export const AddressList = Type.Object({ items: Type.Array(Address) });
+export const AddressList = Type.Object(
+  { items: Type.Array(Address) },
+  {
+    examples: [
+      {
+        items: [
+          HOME_EXAMPLE,
+          {
+            id: '8d3b5f7a-1c2e-4d6b-a9f0-3e5c7a9b1d24',
+            label: 'Office',
+            recipientName: 'Kim Minji',
+            phone: '+821012345678',
+            line1: '235 Pangyoyeok-ro, Bundang-gu',
+            line2: '7F',
+            postalCode: '13494',
+            countryCode: 'KR',
+            provinceId: 109,
+            provinceCode: 'KR-41',
+            provinceName: 'Gyeonggi',
+            cityId: 10902,
+            cityName: 'Seongnam',
+            isDefaultShipping: false,
+            createdAt: '2026-11-24T01:45:00.000Z',
+            updatedAt: '2026-11-24T01:45:00.000Z',
+          },
+        ],
+      },
+    ],
+  },
+);
 
 export const AddressParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
@@ -70,7 +122,23 @@ export const CreateAddressBody = Type.Object(
       Type.Boolean({ description: 'Make it the default shipping address (the first address always is)' }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        label: 'Home',
+        recipientName: 'Kim Minji',
+        phone: '+821012345678',
+        line1: '123 Teheran-ro, Gangnam-gu',
+        line2: 'Apt 1203',
+        postalCode: '06236',
+        countryCode: 'KR',
+        provinceId: 101,
+        cityId: 10101,
+        isDefaultShipping: true,
+      },
+    ],
+  },
 );
 
 /**
@@ -90,7 +158,7 @@ export const UpdateAddressBody = Type.Object(
     cityId: Type.Optional(Type.Union([RegionId([10101]), Type.Null()])),
     cityName: Type.Optional(CityName),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ line2: 'Apt 1203', phone: '+821012345678' }] },
 );
 
 export type AddressView = Static<typeof Address>;

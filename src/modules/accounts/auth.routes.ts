@@ -12,6 +12,7 @@ import {
   TokenResponse,
   toTokenResponse,
   toUserView,
+  USER_VIEW_EXAMPLE,
   UserView,
 } from './accounts.schemas.ts';
 import {
@@ -27,6 +28,7 @@ import {
 import { refreshSession } from './sessions.service.ts';
 
 const NoContent = { 204: Type.Null({ description: 'Done' }) };
+const Sent = Type.Object({ sent: Type.Literal(true) }, { examples: [{ sent: true }] });
 const tags = ['auth'];
 
 function clientOf(request: FastifyRequest) {
@@ -163,8 +165,11 @@ export function registerAuthRoutes(app: AppInstance, context: AccountsContext): 
       schema: {
         tags,
         summary: 'Confirm an email address with the emailed token',
-        body: Type.Object({ token: Type.String({ minLength: 10, maxLength: 200 }) }),
-        response: { 200: Type.Object({ user: UserView }) },
+        body: Type.Object(
+          { token: Type.String({ minLength: 10, maxLength: 200 }) },
+          { examples: [{ token: 'Jq3vX9kR2mT7wLpZ4sN8bY1cF6hD0gAeU5iO2rKxVtQ' }] },
+        ),
+        response: { 200: Type.Object({ user: UserView }, { examples: [{ user: USER_VIEW_EXAMPLE }] }) },
       },
     },
     async (request) => ({ user: toUserView(await verifyEmail(context, request.body.token)) }),
@@ -178,7 +183,7 @@ export function registerAuthRoutes(app: AppInstance, context: AccountsContext): 
         tags,
         summary: 'Email a new verification link',
         description: 'At most one per EMAIL_RESEND_INTERVAL_SECONDS: 429 resend_too_soon with Retry-After.',
-        response: { 202: Type.Object({ sent: Type.Literal(true) }) },
+        response: { 202: Sent },
       },
     },
     async (request, reply) => {
@@ -196,8 +201,11 @@ export function registerAuthRoutes(app: AppInstance, context: AccountsContext): 
         summary: 'Email a single-use password reset link',
         description:
           'Answers 202 whether or not the email has an account, so it cannot be used to find accounts.',
-        body: Type.Object({ email: Email, captchaToken: CaptchaToken }),
-        response: { 202: Type.Object({ sent: Type.Literal(true) }) },
+        body: Type.Object(
+          { email: Email, captchaToken: CaptchaToken },
+          { examples: [{ email: 'minji@example.com' }] },
+        ),
+        response: { 202: Sent },
       },
     },
     async (request, reply) => {
@@ -214,7 +222,10 @@ export function registerAuthRoutes(app: AppInstance, context: AccountsContext): 
       schema: {
         tags,
         summary: 'Set a new password with the emailed token; signs out every session',
-        body: Type.Object({ token: Type.String({ minLength: 10, maxLength: 200 }), newPassword: Password }),
+        body: Type.Object(
+          { token: Type.String({ minLength: 10, maxLength: 200 }), newPassword: Password },
+          { examples: [{ token: 'Jq3vX9kR2mT7wLpZ4sN8bY1cF6hD0gAeU5iO2rKxVtQ', newPassword: 'hangang river at midnight' }] },
+        ),
         response: NoContent,
       },
     },
@@ -231,10 +242,17 @@ export function registerAuthRoutes(app: AppInstance, context: AccountsContext): 
       schema: {
         tags,
         summary: 'Change my password; signs out my other sessions',
-        body: Type.Object({
-          currentPassword: Type.String({ minLength: 1, maxLength: 200 }),
-          newPassword: Password,
-        }),
+        body: Type.Object(
+          {
+            currentPassword: Type.String({ minLength: 1, maxLength: 200 }),
+            newPassword: Password,
+          },
+          {
+            examples: [
+              { currentPassword: 'correct horse battery staple', newPassword: 'hangang river at midnight' },
+            ],
+          },
+        ),
         response: NoContent,
       },
     },

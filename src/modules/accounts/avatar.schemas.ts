@@ -58,7 +58,7 @@ export const AvatarJobAccepted = Type.Object(
       {
         id: '0d5c3a4e-8f1b-4c7e-a2d9-6b1e5f3c7a90',
         status: 'queued',
-        statusUrl: `/api/me/avatar/jobs/${'0d5c3a4e-8f1b-4c7e-a2d9-6b1e5f3c7a90'}`,
+        statusUrl: '/api/me/avatar/jobs/0d5c3a4e-8f1b-4c7e-a2d9-6b1e5f3c7a90',
       },
     ],
   },

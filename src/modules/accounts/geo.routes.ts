@@ -43,7 +43,22 @@ export function registerGeoRoutes(app: AppInstance, context: AccountsContext): v
       schema: {
         tags: ['geo'],
         summary: 'Countries Caravan ships to',
-        response: { 200: Type.Object({ items: Type.Array(Country) }) },
+        response: {
+          200: Type.Object(
+            { items: Type.Array(Country) },
+            {
+              examples: [
+                {
+                  items: [
+                    { code: 'PK', name: 'Pakistan', phonePrefix: '+92', divisionLabel: 'Province' },
+                    { code: 'KR', name: 'South Korea', phonePrefix: '+82', divisionLabel: 'Province' },
+                    { code: 'US', name: 'United States', phonePrefix: '+1', divisionLabel: 'State' },
+                  ],
+                },
+              ],
+            },
+          ),
+        },
       },
     },
     async (_request, reply) => {
@@ -60,7 +75,25 @@ export function registerGeoRoutes(app: AppInstance, context: AccountsContext): v
         tags: ['geo'],
         summary: 'The first-level divisions (provinces, states) of a country, by name',
         params: Type.Object({ code: Type.String({ pattern: '^[A-Za-z]{2}$', examples: ['KR'] }) }),
-        response: { 200: Type.Object({ items: Type.Array(Province) }) },
+        response: {
+          200: Type.Object(
+            { items: Type.Array(Province) },
+            {
+              examples: [
+                {
+                  items: [
+                    { id: 102, countryCode: 'KR', code: 'KR-26', name: 'Busan' },
+                    { id: 103, countryCode: 'KR', code: 'KR-27', name: 'Daegu' },
+                    { id: 106, countryCode: 'KR', code: 'KR-30', name: 'Daejeon' },
+                    { id: 110, countryCode: 'KR', code: 'KR-42', name: 'Gangwon' },
+                    { id: 105, countryCode: 'KR', code: 'KR-29', name: 'Gwangju' },
+                    { id: 109, countryCode: 'KR', code: 'KR-41', name: 'Gyeonggi' },
+                  ],
+                },
+              ],
+            },
+          ),
+        },
       },
     },
     async (request, reply) => {
@@ -79,7 +112,25 @@ export function registerGeoRoutes(app: AppInstance, context: AccountsContext): v
         tags: ['geo'],
         summary: 'Major cities of a province or state, by name (not exhaustive: addresses may name others)',
         params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647, examples: [109] }) }),
-        response: { 200: Type.Object({ items: Type.Array(City) }) },
+        response: {
+          200: Type.Object(
+            { items: Type.Array(City) },
+            {
+              examples: [
+                {
+                  items: [
+                    { id: 10906, provinceId: 109, name: 'Ansan' },
+                    { id: 10921, provinceId: 109, name: 'Anseong' },
+                    { id: 10907, provinceId: 109, name: 'Anyang' },
+                    { id: 10905, provinceId: 109, name: 'Bucheon' },
+                    { id: 10926, provinceId: 109, name: 'Dongducheon' },
+                    { id: 10930, provinceId: 109, name: 'Gapyeong' },
+                  ],
+                },
+              ],
+            },
+          ),
+        },
       },
     },
     async (request, reply) => {

@@ -4,11 +4,47 @@ import { AppError } from '../../platform/errors/index.ts';
 import { access } from '../../platform/http/access.ts';
 import type { AppInstance } from '../../platform/http/http-app.ts';
 import type { AccountsContext } from './accounts.context.ts';
-import { Locale, SellerProfileView, toSellerProfileView, toUserView, UserView } from './accounts.schemas.ts';
+import {
+  Locale,
+  SellerProfileView,
+  toSellerProfileView,
+  toUserView,
+  USER_VIEW_EXAMPLE,
+  UserView,
+} from './accounts.schemas.ts';
 import { getProfile, saveSellerProfile, updateProfile } from './profile.service.ts';
 
 const tags = ['me'];
-const Me = Type.Object({ user: UserView, sellerProfile: Type.Union([SellerProfileView, Type.Null()]) });
+const Me = Type.Object(
+  { user: UserView, sellerProfile: Type.Union([SellerProfileView, Type.Null()]) },
+  {
+    examples: [
+      {
+        user: {
+          id: '7c1e2f4a-9b3d-4e6f-8a2c-5d7b9e1f3a64',
+          email: 'ayesha.khan@example.com',
+          emailVerified: true,
+          displayName: 'Ayesha Khan',
+          roles: ['buyer', 'seller'],
+          locale: 'en',
+          timeZone: 'Asia/Karachi',
+          bio: 'Weaver and textile seller from Lahore.',
+          phone: '+923001234567',
+          hasAvatar: true,
+          hasPassword: true,
+          googleLinked: false,
+          createdAt: '2026-11-20T08:15:00.000Z',
+        },
+        sellerProfile: {
+          shopName: 'Lahore Looms',
+          about: 'Hand-woven textiles',
+          payoutStatus: 'not_started',
+          updatedAt: '2026-11-22T06:30:00.000Z',
+        },
+      },
+    ],
+  },
+);
 
 function userIdOf(request: FastifyRequest): string {
   if (!request.principal) throw new AppError('unauthenticated', 'Sign in to continue');
@@ -55,7 +91,12 @@ export function registerMeRoutes(app: AppInstance, context: AccountsContext): vo
             examples: [{ displayName: 'Minji K.', locale: 'ko', timeZone: 'Asia/Seoul' }],
           },
         ),
-        response: { 200: Type.Object({ user: UserView }) },
+        response: {
+          200: Type.Object(
+            { user: UserView },
+            { examples: [{ user: { ...USER_VIEW_EXAMPLE, displayName: 'Minji K.' } }] },
+          ),
+        },
       },
     },
     async (request) => ({ user: toUserView(await updateProfile(context, userIdOf(request), request.body)) }),

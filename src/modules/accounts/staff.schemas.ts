@@ -15,8 +15,37 @@ export const UserStatusSchema = Type.Union([
   Type.Literal('deleted'),
 ]);
 
+/** A seller as `AdminUserView` shows her; reused by the examples of the schemas that embed it. */
+const ADMIN_USER_EXAMPLE = {
+  id: '7c1e2f4a-9b3d-4e6f-8a2c-5d7b9e1f3a64',
+  email: 'ayesha.khan@example.com',
+  emailVerifiedAt: '2026-11-20T08:20:00.000Z',
+  displayName: 'Ayesha Khan',
+  roles: ['buyer', 'seller'],
+  status: 'active',
+  locale: 'en',
+  timeZone: 'Asia/Karachi',
+  bio: 'Weaver and textile seller from Lahore.',
+  phone: '+923001234567',
+  hasAvatar: true,
+  hasPassword: true,
+  googleLinked: false,
+  createdAt: '2026-11-20T08:15:00.000Z',
+  updatedAt: '2026-11-22T06:30:00.000Z',
+  deletedAt: null,
+};
+
+const ADMIN_SELLER_PROFILE_EXAMPLE = {
+  shopName: 'Lahore Looms',
+  about: 'Hand-woven textiles',
+  payoutStatus: 'not_started',
+  createdAt: '2026-11-22T06:30:00.000Z',
+  updatedAt: '2026-11-22T06:30:00.000Z',
+};
+
 /** A user as staff see it: status and timestamps, never the password hash or the Google subject. */
-export const AdminUserView = Type.Object({
+export const AdminUserView = Type.Object(
+  {
   id: Type.String({ format: 'uuid' }),
   email: Type.String(),
   emailVerifiedAt: NullableDateTime,
@@ -33,7 +62,9 @@ export const AdminUserView = Type.Object({
   createdAt: DateTime,
   updatedAt: DateTime,
   deletedAt: NullableDateTime,
-});
+  },
+  { examples: [ADMIN_USER_EXAMPLE] },
+);
 export type AdminUserViewT = Static<typeof AdminUserView>;
 
 export function toAdminUserView(user: User): AdminUserViewT {
@@ -57,19 +88,25 @@ export function toAdminUserView(user: User): AdminUserViewT {
   };
 }
 
-export const AdminSellerProfileView = Type.Object({
-  shopName: Type.String(),
-  about: Type.String(),
-  payoutStatus: Type.String(),
-  createdAt: DateTime,
-  updatedAt: DateTime,
-});
+export const AdminSellerProfileView = Type.Object(
+  {
+    shopName: Type.String(),
+    about: Type.String(),
+    payoutStatus: Type.String(),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+  },
+  { examples: [ADMIN_SELLER_PROFILE_EXAMPLE] },
+);
 
-export const AdminUserDetail = Type.Object({
-  user: AdminUserView,
-  sellerProfile: Type.Union([AdminSellerProfileView, Type.Null()]),
-  openSessions: Type.Integer({ description: 'Sessions not revoked (some may have expired)' }),
-});
+export const AdminUserDetail = Type.Object(
+  {
+    user: AdminUserView,
+    sellerProfile: Type.Union([AdminSellerProfileView, Type.Null()]),
+    openSessions: Type.Integer({ description: 'Sessions not revoked (some may have expired)' }),
+  },
+  { examples: [{ user: ADMIN_USER_EXAMPLE, sellerProfile: ADMIN_SELLER_PROFILE_EXAMPLE, openSessions: 2 }] },
+);
 
 export function toAdminUserDetail(
   user: User,
@@ -101,19 +138,55 @@ export const UserSearchQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
 });
 
-export const UserList = Type.Object({
-  items: Type.Array(AdminUserView),
-  nextAfter: Type.Union([Type.String(), Type.Null()], {
-    description: 'Pass as `after` for the next page; null on the last page',
-  }),
-});
+export const UserList = Type.Object(
+  {
+    items: Type.Array(AdminUserView),
+    nextAfter: Type.Union([Type.String(), Type.Null()], {
+      description: 'Pass as `after` for the next page; null on the last page',
+    }),
+  },
+  {
+    examples: [
+      {
+        items: [
+          ADMIN_USER_EXAMPLE,
+          {
+            id: '4b0f9c0e-3c55-4f3e-9d8c-0b7f0c2b1a11',
+            email: 'minji@example.com',
+            emailVerifiedAt: '2026-11-21T10:05:00.000Z',
+            displayName: 'Minji',
+            roles: ['buyer'],
+            status: 'active',
+            locale: 'ko',
+            timeZone: 'Asia/Seoul',
+            bio: '',
+            phone: null,
+            hasAvatar: false,
+            hasPassword: true,
+            googleLinked: false,
+            createdAt: '2026-11-21T10:00:00.000Z',
+            updatedAt: '2026-11-21T10:05:00.000Z',
+            deletedAt: null,
+          },
+        ],
+        nextAfter: 'minji@example.com',
+      },
+    ],
+  },
+);
 
 export const UserIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
-export const DeactivateBody = Type.Object({
-  reason: Type.String({ minLength: 1, maxLength: 500, description: 'Why; kept in the audit log' }),
-});
+export const DeactivateBody = Type.Object(
+  {
+    reason: Type.String({ minLength: 1, maxLength: 500, description: 'Why; kept in the audit log' }),
+  },
+  { examples: [{ reason: 'Counterfeit listings reported by three buyers (tickets 4821, 4833, 4840)' }] },
+);
 
-export const SetRolesBody = Type.Object({
-  roles: Type.Array(RoleSchema, { minItems: 1, maxItems: ROLES.length * 2 }),
-});
+export const SetRolesBody = Type.Object(
+  {
+    roles: Type.Array(RoleSchema, { minItems: 1, maxItems: ROLES.length * 2 }),
+  },
+  { examples: [{ roles: ['buyer', 'seller'] }] },
+);

@@ -6,17 +6,54 @@ import { DateTime, NullableDateTime } from '../http/schemas.ts';
 import type { PlatformServices } from '../services.ts';
 import { findOutbound, listInApp, listOutbound, markInAppRead } from './notify.repo.ts';
 
-const Notification = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  template: Type.String(),
-  title: Type.String(),
-  body: Type.String(),
-  data: Type.Record(Type.String(), Type.Unknown()),
-  readAt: NullableDateTime,
-  createdAt: DateTime,
-});
+const NOTIFICATION_EXAMPLE = {
+  id: '5a9e3c7b-2d4f-4e1a-8b6c-0f3d5e7a9c21',
+  template: 'accounts.password-changed',
+  title: '비밀번호 변경됨',
+  body: '다른 기기의 로그인이 해제되었습니다.',
+  data: { name: 'Minji' },
+  readAt: null,
+  createdAt: '2026-11-22T13:40:00.000Z',
+};
 
-const OutboundMessage = Type.Object({
+const Notification = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    template: Type.String(),
+    title: Type.String(),
+    body: Type.String(),
+    data: Type.Record(Type.String(), Type.Unknown()),
+    readAt: NullableDateTime,
+    createdAt: DateTime,
+  },
+  { examples: [NOTIFICATION_EXAMPLE] },
+);
+
+const OUTBOUND_EXAMPLE = {
+  id: '3c8f1a6d-7e2b-4f9c-a5d1-8b4e2c6f0a93',
+  channel: 'email',
+  recipient: 'ayesha.khan@example.com',
+  template: 'accounts.verify-email',
+  locale: 'en',
+  subject: 'Confirm your email address',
+  bodyText:
+    'Hello Ayesha Khan,\n\nConfirm your email address to start ordering, bidding and selling:\n' +
+    'https://caravan.example.com/verify-email?token=Jq3vX9kR2mT7wLpZ4sN8bY1cF6hD0gAeU5iO2rKxVtQ\n\n' +
+    'The link expires in 48 hours. If you did not create an account, ignore this email.',
+  bodyHtml:
+    '<p>Hello Ayesha Khan,</p><p>Confirm your email address to start ordering, bidding and selling:</p>' +
+    '<p><a href="https://caravan.example.com/verify-email?token=Jq3vX9kR2mT7wLpZ4sN8bY1cF6hD0gAeU5iO2rKxVtQ">' +
+    'Confirm my email</a></p><p>The link expires in 48 hours. If you did not create an account, ignore this email.</p>',
+  status: 'stored',
+  transport: 'local',
+  providerMessageId: null,
+  error: null,
+  createdAt: '2026-11-20T08:15:01.000Z',
+  sentAt: '2026-11-20T08:15:02.000Z',
+};
+
+const OutboundMessage = Type.Object(
+  {
   id: Type.String({ format: 'uuid' }),
   channel: Type.Union([Type.Literal('email'), Type.Literal('sms')]),
   recipient: Type.String(),
@@ -31,7 +68,9 @@ const OutboundMessage = Type.Object({
   error: Type.Union([Type.String(), Type.Null()]),
   createdAt: DateTime,
   sentAt: NullableDateTime,
-});
+  },
+  { examples: [OUTBOUND_EXAMPLE] },
+);
 
 const Before = Type.Optional(
   Type.String({ format: 'date-time', description: 'Cursor: createdAt of the last item seen' }),
@@ -53,7 +92,12 @@ export function registerNotifyRoutes(app: AppInstance, services: PlatformService
         tags: ['notifications'],
         summary: 'My in-app notifications, newest first',
         querystring: Type.Object({ unread: Type.Boolean({ default: false }), before: Before, limit: Limit }),
-        response: { 200: Type.Object({ items: Type.Array(Notification), unread: Type.Integer() }) },
+        response: {
+          200: Type.Object(
+            { items: Type.Array(Notification), unread: Type.Integer() },
+            { examples: [{ items: [NOTIFICATION_EXAMPLE], unread: 1 }] },
+          ),
+        },
       },
     },
     async (request) => {
@@ -99,7 +143,38 @@ export function registerNotifyRoutes(app: AppInstance, services: PlatformService
           before: Before,
           limit: Limit,
         }),
-        response: { 200: Type.Object({ items: Type.Array(OutboundMessage) }) },
+        response: {
+          200: Type.Object(
+            { items: Type.Array(OutboundMessage) },
+            {
+              examples: [
+                {
+                  items: [
+                    {
+                      id: '6b2d9e4f-0a7c-4b1e-9f3a-2c5d8e1b7f40',
+                      channel: 'email',
+                      recipient: 'minji@example.com',
+                      template: 'accounts.password-changed',
+                      locale: 'ko',
+                      subject: '비밀번호가 변경되었습니다',
+                      bodyText:
+                        'Minji님, 안녕하세요.\n\n계정 비밀번호가 변경되어 다른 기기의 로그인이 해제되었습니다. ' +
+                        '본인이 아니라면 지금 비밀번호를 재설정하고 고객센터에 문의하세요.',
+                      bodyHtml: null,
+                      status: 'sent',
+                      transport: 'smtp',
+                      providerMessageId: '<b7e1c9a2-4f3d-4e8a-9c1b-6d2f0a8e5c37@caravan.example.com>',
+                      error: null,
+                      createdAt: '2026-11-22T13:40:00.000Z',
+                      sentAt: '2026-11-22T13:40:02.000Z',
+                    },
+                    OUTBOUND_EXAMPLE,
+                  ],
+                },
+              ],
+            },
+          ),
+        },
       },
     },
     async (request) => {
