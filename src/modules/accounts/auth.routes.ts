@@ -224,7 +224,14 @@ export function registerAuthRoutes(app: AppInstance, context: AccountsContext): 
         summary: 'Set a new password with the emailed token; signs out every session',
         body: Type.Object(
           { token: Type.String({ minLength: 10, maxLength: 200 }), newPassword: Password },
-          { examples: [{ token: 'Jq3vX9kR2mT7wLpZ4sN8bY1cF6hD0gAeU5iO2rKxVtQ', newPassword: 'hangang river at midnight' }] },
+          {
+            examples: [
+              {
+                token: 'Jq3vX9kR2mT7wLpZ4sN8bY1cF6hD0gAeU5iO2rKxVtQ',
+                newPassword: 'hangang river at midnight',
+              },
+            ],
+          },
         ),
         response: NoContent,
       },

@@ -94,17 +94,26 @@ export const generateAvatarJob = defineJob(
       throw error;
     }
 
-    const finished = await db.transaction(async (tx) => {
-      if (!(await claim(tx))) return undefined;
+    const outcome = await db.transaction(async (tx) => {
+      // An earlier delivery committed this job's effect (same job, same key): leave it be.
+      if (!(await claim(tx))) return 'done-before' as const;
       const row = await finishAvatarJob(tx, job.id, {
         status: 'succeeded',
         imageKey,
         finishedAt: clock.now(),
       });
-      if (row) await updateUser(tx, job.userId, { avatarKey: imageKey });
-      return row;
+      if (!row) return 'gone' as const;
+      await updateUser(tx, job.userId, { avatarKey: imageKey });
+      return 'succeeded' as const;
     });
-    if (!finished) return;
+    if (outcome === 'gone') {
+      // Timed out meanwhile, or the account was deleted (its jobs with it): keep no orphan image.
+      await storage.delete(imageKey).catch((error: unknown) => {
+        logger.warn({ err: error, imageKey }, 'could not delete an unused avatar image');
+      });
+      return;
+    }
+    if (outcome !== 'succeeded') return;
     const { url } = await storage.presignDownload({ key: imageKey });
     await services.hub.publish(`user:${job.userId}`, {
       type: 'avatar.ready',

@@ -256,6 +256,46 @@ describe('AI avatars through OpenAI (the real SDK against a loopback fake)', () 
     }
   });
 
+  it('drops the image of a job that was timed out while it was generating', async () => {
+    const user = await createUser(app);
+    const [row] = await app.platform.db
+      .insert(avatarJobs)
+      .values({ userId: user.user.id, prompt: 'too slow', generator: 'openai', createdAt: new Date() })
+      .returning();
+    const id = row!.id;
+    const release = fake.hold();
+    try {
+      const running = generateAvatarJob.handler({
+        payload: { avatarJobId: id },
+        jobId: 'direct-slow',
+        dedupeKey: id,
+        attempt: 0,
+        db: app.platform.db,
+        logger: app.platform.logger,
+        services: app.platform,
+        claim: async () => true,
+      });
+      await waitFor(() => fake.attempts.some((attempt) => attempt.prompt.endsWith('Style: too slow')), {
+        what: 'the generation request',
+      });
+      await app.platform.db
+        .update(avatarJobs)
+        .set({ status: 'failed', error: 'timed_out', finishedAt: new Date() })
+        .where(sql`${avatarJobs.id} = ${id}`);
+      release();
+      await running;
+    } finally {
+      release();
+    }
+    expect(await app.platform.storage.head(`avatars/${user.user.id}/${id}.png`)).toBeNull();
+    expect((await status(app, user, id)).json()).toMatchObject({
+      status: 'failed',
+      error: { code: 'timed_out' },
+    });
+    const current = await app.http.inject({ method: 'GET', url: '/api/me/avatar', headers: user.headers });
+    expect(current.json()).toMatchObject({ avatarUrl: null });
+  });
+
   it('allows one generation at a time per user (409 avatar_job_in_progress)', async () => {
     const user = await createUser(app);
     const socket = await subscribe(app, user);

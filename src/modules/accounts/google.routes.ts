@@ -61,7 +61,8 @@ export function registerGoogleRoutes(app: AppInstance, context: AccountsContext)
           {
             examples: [
               {
-                idToken: 'eyJhbGciOiJSUzI1NiIsImtpZCI6IjZmNzI1NDEwMWY1NmU0MWNmMzVjOTkyNmRlODRhMmQ1NTJiNGM2ZjEiLCJ0eXAiOiJKV1QifQ…',
+                idToken:
+                  'eyJhbGciOiJSUzI1NiIsImtpZCI6IjZmNzI1NDEwMWY1NmU0MWNmMzVjOTkyNmRlODRhMmQ1NTJiNGM2ZjEiLCJ0eXAiOiJKV1QifQ…',
                 nonce: 'q2VfR8tLx0Nm4Zp7Wc1s',
               },
             ],

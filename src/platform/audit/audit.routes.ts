@@ -36,12 +36,49 @@ export function registerAuditRoutes(app: AppInstance, services: PlatformServices
           limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
         }),
         response: {
-          200: Type.Object({
-            items: Type.Array(AuditEntryView),
-            nextBefore: Type.Union([Type.Integer(), Type.Null()], {
-              description: 'Pass as `before` for the next page; null on the last page',
-            }),
-          }),
+          200: Type.Object(
+            {
+              items: Type.Array(AuditEntryView),
+              nextBefore: Type.Union([Type.Integer(), Type.Null()], {
+                description: 'Pass as `before` for the next page; null on the last page',
+              }),
+            },
+            {
+              examples: [
+                {
+                  items: [
+                    {
+                      id: 1042,
+                      actorId: 'a3e1c7d2-5b94-4f08-8c6e-2d7f9b1e4a35',
+                      action: 'user.deactivate',
+                      targetType: 'user',
+                      targetId: '7c1e2f4a-9b3d-4e6f-8a2c-5d7b9e1f3a64',
+                      before: { status: 'active' },
+                      after: {
+                        status: 'deactivated',
+                        reason: 'Counterfeit listings reported by three buyers (tickets 4821, 4833, 4840)',
+                        revokedSessions: 2,
+                      },
+                      requestId: 'f2a4c6e8-1b3d-4f5a-8c7e-9d0b2a4c6e81',
+                      createdAt: '2026-11-23T04:12:00.000Z',
+                    },
+                    {
+                      id: 1017,
+                      actorId: null,
+                      action: 'user.create_admin',
+                      targetType: 'user',
+                      targetId: 'a3e1c7d2-5b94-4f08-8c6e-2d7f9b1e4a35',
+                      before: null,
+                      after: { roles: ['staff', 'admin'], status: 'active', emailVerified: true },
+                      requestId: null,
+                      createdAt: '2026-11-19T09:00:00.000Z',
+                    },
+                  ],
+                  nextBefore: null,
+                },
+              ],
+            },
+          ),
         },
       },
     },

@@ -77,7 +77,7 @@ export const EnvSchema = Type.Object({
   }),
   OPENAI_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
   OPENAI_BASE_URL: Type.Optional(Type.String({ format: 'uri' })),
-  OPENAI_IMAGE_MODEL: Type.String({ default: 'gpt-image-1' }),
+  OPENAI_IMAGE_MODEL: Type.String({ default: 'gpt-image-2' }),
 });
 
 export type Env = Static<typeof EnvSchema>;

@@ -196,6 +196,9 @@ export function createJobs(options: {
               batchSize: job.options.batchSize ?? settings.batchSize,
               localConcurrency: job.options.concurrency ?? settings.concurrency,
               pollingIntervalSeconds: settings.pollIntervalSeconds,
+              // LISTEN/NOTIFY wakes workers for new jobs, but nothing notifies when a delayed job or
+              // a retry comes due: without this pg-boss would look only every 30 s.
+              notifyPollingIntervalSeconds: settings.pollIntervalSeconds,
               perJobResults: true,
             },
             (batch) => runBatch(job, batch, services),
