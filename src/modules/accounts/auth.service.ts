@@ -117,7 +117,7 @@ export async function verifyEmail(context: AccountsContext, token: string): Prom
     const consumed = await consumeUserToken(tx, 'verify_email', hashToken(token), now);
     if (!consumed) throw new AppError('invalid_token', 'This link is invalid, used or expired');
     const user = await findUserById(tx, consumed.userId);
-    if (!user || user.status !== 'active')
+    if (user?.status !== 'active')
       throw new AppError('invalid_token', 'This link is invalid, used or expired');
     if (user.emailVerifiedAt) return user;
     return (await updateUser(tx, user.id, { emailVerifiedAt: now }))!;
@@ -140,7 +140,7 @@ export async function resendVerification(context: AccountsContext, userId: strin
 export async function requestPasswordReset(context: AccountsContext, email: string): Promise<void> {
   await context.services.db.transaction(async (tx) => {
     const user = await findUserByEmail(tx, email);
-    if (!user || user.status !== 'active') return;
+    if (user?.status !== 'active') return;
     try {
       await sendPasswordResetEmail(context, tx, user);
     } catch (error) {
@@ -191,8 +191,7 @@ export async function resetPassword(
     );
     if (!consumed) throw new AppError('invalid_token', 'This link is invalid, used or expired');
     const user = await lockUserById(tx, consumed.userId);
-    if (!user || user.status !== 'active')
-      throw new AppError('account_deactivated', 'This account is not active');
+    if (user?.status !== 'active') throw new AppError('account_deactivated', 'This account is not active');
     return user;
   });
 }

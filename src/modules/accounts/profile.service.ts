@@ -26,7 +26,7 @@ export async function getProfile(
 ): Promise<{ user: User; seller: SellerProfile | undefined }> {
   const { db } = context.services;
   const user = await findUserById(db, userId);
-  if (!user || user.status !== 'active') throw new AppError('not_found', 'No such user');
+  if (user?.status !== 'active') throw new AppError('not_found', 'No such user');
   return { user, seller: await findSellerProfile(db, userId) };
 }
 

@@ -94,7 +94,7 @@ export async function refreshSession(
       return { error: 'invalid_refresh_token' as const };
     }
     const user = await findUserById(tx, session.userId);
-    if (!user || user.status !== 'active') return { error: 'invalid_refresh_token' as const };
+    if (user?.status !== 'active') return { error: 'invalid_refresh_token' as const };
     await markRefreshTokenUsed(tx, token.id, now);
     await touchSession(tx, session.id, now);
     return { tokens: { ...(await issue(context, tx, user, session.id, session.expiresAt)), user } };
