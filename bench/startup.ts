@@ -111,7 +111,7 @@ interface BootRun {
   readonly idleRssMb: number;
   /** Peak RSS of the server process during boot and idle. */
   readonly peakRssMb: number;
-  /** Every other process in the tree (the tsx wrapper, when there is one). */
+  /** Every other process in the tree: tsx's wrapper and its esbuild service, when launched by tsx. */
   readonly wrapperRssMb: number;
   readonly treeRssMb: number;
   readonly processes: number;
@@ -119,7 +119,6 @@ interface BootRun {
   readonly exitCode: number | null;
   readonly exitSignal: string | null;
   readonly serverExited: boolean;
-  readonly error?: string;
 }
 
 const mb = (kb: number) => round(kb / 1024, 1);
@@ -250,7 +249,7 @@ async function main(): Promise<void> {
   await get(`http://127.0.0.1:${await freePort()}/`);
   const serverNode = execFileSync(path.join(BIN, 'node'), ['--version'], { encoding: 'utf8' }).trim();
   const postgresVersion = DATABASES.includes('postgres')
-    ? await serverVersion(POSTGRES_URL.replace(/caravan_bench_startup$/, 'postgres'))
+    ? await serverVersion(withDatabaseName(POSTGRES_URL, 'postgres'))
     : null;
   const cases: CaseRuns[] = [];
   for (const database of DATABASES) {

@@ -1,0 +1,170 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { users } from '../accounts/accounts.tables.ts';
+
+/**
+ * A tree. `path` is the chain of ancestor ids including this one (`/a/b/c/`), so a subtree is a
+ * prefix match on an index; `slugPath` (`fashion/shoes`) is what URLs show. Moving a node rewrites
+ * the paths of its subtree in one statement.
+ */
+export const categories = pgTable(
+  'categories',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    parentId: uuid('parent_id'),
+    slug: text('slug').notNull(),
+    slugPath: text('slug_path').notNull(),
+    path: text('path').notNull(),
+    depth: smallint('depth').notNull(),
+    name: text('name').notNull(),
+    nameKo: text('name_ko'),
+    position: integer('position').notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex('categories_slug_path_key').on(table.slugPath),
+    index('categories_path_idx').on(sql`${table.path} text_pattern_ops`),
+    index('categories_parent_idx').on(table.parentId, table.position),
+  ],
+);
+
+export const PRODUCT_STATUSES = ['draft', 'active', 'archived'] as const;
+
+export const products = pgTable(
+  'products',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    sellerId: uuid('seller_id')
+      .notNull()
+      .references(() => users.id),
+    categoryId: uuid('category_id').references(() => categories.id),
+    slug: text('slug').notNull(),
+    title: text('title').notNull(),
+    description: text('description').notNull().default(''),
+    brand: text('brand'),
+    attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default({}),
+    status: text('status', { enum: PRODUCT_STATUSES }).notNull().default('draft'),
+    currency: text('currency').notNull(),
+    /** Lowest variant price, kept by the service for sorting and price filters (minor units). */
+    minPriceMinor: bigint('min_price_minor', { mode: 'number' }),
+    /** Review aggregate, updated in the review's transaction (exact under concurrency). */
+    ratingCount: integer('rating_count').notNull().default(0),
+    ratingSum: integer('rating_sum').notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    publishedAt: timestamp('published_at', { withTimezone: true }),
+  },
+  (table) => [
+    uniqueIndex('products_slug_key').on(table.slug),
+    index('products_seller_idx').on(table.sellerId, table.createdAt),
+    index('products_category_price_idx').on(table.categoryId, table.minPriceMinor).where(sql`${table.status} = 'active'`),
+    index('products_active_created_idx').on(table.createdAt, table.id).where(sql`${table.status} = 'active'`),
+    check('products_currency_iso', sql`${table.currency} ~ '^[A-Z]{3}$'`),
+  ],
+);
+
+export const productVariants = pgTable(
+  'product_variants',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    sku: text('sku').notNull(),
+    title: text('title').notNull(),
+    options: jsonb('options').$type<Record<string, string>>().notNull().default({}),
+    priceMinor: bigint('price_minor', { mode: 'number' }).notNull(),
+    currency: text('currency').notNull(),
+    /** What one unit of stock is (each, pair, kg, m). Quantities live with the inventory module. */
+    stockUnit: text('stock_unit').notNull().default('each'),
+    position: integer('position').notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex('product_variants_sku_key').on(table.sku),
+    index('product_variants_product_idx').on(table.productId, table.position),
+    check('product_variants_price_nonnegative', sql`${table.priceMinor} >= 0`),
+  ],
+);
+
+export const productImages = pgTable(
+  'product_images',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    storageKey: text('storage_key').notNull(),
+    contentType: text('content_type').notNull(),
+    altText: text('alt_text').notNull().default(''),
+    position: integer('position').notNull().default(0),
+    status: text('status', { enum: ['pending', 'ready'] })
+      .notNull()
+      .default('pending'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index('product_images_product_idx').on(table.productId, table.position)],
+);
+
+/** 3D/AR model files: at most one per format per product (GLB for Android/web, USDZ for iOS). */
+export const productModels = pgTable(
+  'product_models',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    format: text('format', { enum: ['glb', 'usdz'] }).notNull(),
+    storageKey: text('storage_key').notNull(),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    status: text('status', { enum: ['pending', 'ready'] })
+      .notNull()
+      .default('pending'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [uniqueIndex('product_models_product_format_key').on(table.productId, table.format)],
+);
+
+export const reviews = pgTable(
+  'reviews',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    authorId: uuid('author_id')
+      .notNull()
+      .references(() => users.id),
+    rating: smallint('rating').notNull(),
+    title: text('title').notNull().default(''),
+    body: text('body').notNull().default(''),
+    status: text('status', { enum: ['visible', 'hidden'] })
+      .notNull()
+      .default('visible'),
+    hiddenReason: text('hidden_reason'),
+    sellerReply: text('seller_reply'),
+    sellerRepliedAt: timestamp('seller_replied_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex('reviews_product_author_key').on(table.productId, table.authorId),
+    index('reviews_product_created_idx').on(table.productId, table.createdAt),
+    check('reviews_rating_range', sql`${table.rating} between 1 and 5`),
+  ],
+);
