@@ -1,4 +1,5 @@
 import { accountsModule } from './modules/accounts/index.ts';
+import { catalogModule } from './modules/catalog/index.ts';
 import { registerAuditRoutes } from './platform/audit/audit.routes.ts';
 import type { Config } from './platform/config/config.ts';
 import { type AppInstance, buildHttpApp } from './platform/http/http-app.ts';
@@ -9,7 +10,7 @@ import { registerRealtimeRoutes } from './platform/realtime/index.ts';
 import { registerStorageRoutes } from './platform/storage/index.ts';
 
 /** The feature modules, in registration order. A module is added here and nowhere else. */
-export const modules: readonly CaravanModule[] = [notifyModule, accountsModule];
+export const modules: readonly CaravanModule[] = [notifyModule, accountsModule, catalogModule];
 
 /**
  * `all` serves HTTP and runs jobs and schedules (the default); `api` only serves HTTP (jobs are
