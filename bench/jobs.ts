@@ -41,6 +41,8 @@ const { values: args } = parseArgs({
     jobs: { type: 'string', default: '20000' },
     producers: { type: 'string', default: '4' },
     'tx-size': { type: 'string', default: '100' },
+    // 'bulk': one jobs.enqueueMany statement per transaction; 'single': one jobs.enqueue per job.
+    enqueue: { type: 'string', default: 'bulk' },
     'latency-jobs': { type: 'string', default: '500' },
     'latency-rate': { type: 'string', default: '100' },
     'timeout-s': { type: 'string', default: '60' },
@@ -62,6 +64,7 @@ function positiveInt(name: string, raw: string | undefined): number {
 const TOTAL_JOBS = positiveInt('jobs', args.jobs);
 const PRODUCERS = positiveInt('producers', args.producers);
 const TX_SIZE = positiveInt('tx-size', args['tx-size']);
+const ENQUEUE_MODE = args.enqueue === 'single' ? 'single' : 'bulk';
 const LATENCY_JOBS = positiveInt('latency-jobs', args['latency-jobs']);
 const LATENCY_RATE = positiveInt('latency-rate', args['latency-rate']);
 const TIMEOUT_MS = positiveInt('timeout-s', args['timeout-s']) * 1000;
@@ -167,6 +170,13 @@ function startProducers(app: CaravanApp, phase: 'drain' | 'throughput', total: n
       next = end;
       const txStart = now();
       await db.transaction(async (tx) => {
+        if (ENQUEUE_MODE === 'bulk') {
+          const sentAt = now();
+          const items = [];
+          for (let seq = first; seq < end; seq++) items.push({ payload: { phase, seq, sentAt } });
+          await jobs.enqueueMany(tx, benchJob, items);
+          return;
+        }
         for (let seq = first; seq < end; seq++) {
           await jobs.enqueue(tx, benchJob, { phase, seq, sentAt: now() });
         }
@@ -430,6 +440,7 @@ async function main(): Promise<void> {
         queueNotify: true,
         producers: PRODUCERS,
         jobsPerTransaction: TX_SIZE,
+        enqueue: ENQUEUE_MODE,
         latencyJobs: LATENCY_JOBS,
         latencyRatePerSec: LATENCY_RATE,
         drainJobs: DRAIN_JOBS,

@@ -101,6 +101,34 @@ describe('jobs', () => {
     expect(new Set(ours.map((call) => call.jobId)).size).toBe(numbers.length);
   });
 
+  it('sends many jobs in one statement, inside the transaction, each run once', async () => {
+    const { db, jobs } = first.platform;
+    const numbers = Array.from({ length: 100 }, (_, index) => 7000 + index);
+    await expect(
+      db.transaction(async (tx) => {
+        await jobs.enqueueMany(
+          tx,
+          recordJob,
+          numbers.map((n) => ({ payload: { n: -n } })),
+        );
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    await db.transaction((tx) =>
+      jobs.enqueueMany(
+        tx,
+        recordJob,
+        numbers.map((n) => ({ payload: { n } })),
+      ),
+    );
+    await waitFor(() => numbers.every((n) => calls.some((call) => call.n === n)), {
+      timeoutMs: 20_000,
+      what: 'bulk jobs handled',
+    });
+    expect(await countJobs(first, 'test.record', -7000)).toBe(0);
+    expect(calls.filter((call) => call.n >= 7000 && call.n < 7100)).toHaveLength(100);
+  });
+
   it('gives one effect to two enqueues that share a dedupe key', async () => {
     const { db, jobs } = first.platform;
     await jobs.enqueue(db, recordJob, { n: 5000 }, { dedupeKey: 'same-thing' });
