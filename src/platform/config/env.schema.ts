@@ -28,7 +28,7 @@ export const EnvSchema = Type.Object({
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 9000 }),
   JOBS_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 4 }),
-  JOBS_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+  JOBS_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
   JOBS_POLL_INTERVAL_SECONDS: Type.Number({ minimum: 0.5, default: 2 }),
   JOBS_RETRY_LIMIT: Type.Integer({ minimum: 0, maximum: 100, default: 5 }),
   JOBS_RETRY_DELAY_SECONDS: Type.Integer({ minimum: 1, default: 5 }),
