@@ -70,7 +70,9 @@ export const products = pgTable(
   (table) => [
     uniqueIndex('products_slug_key').on(table.slug),
     index('products_seller_idx').on(table.sellerId, table.createdAt),
-    index('products_category_price_idx').on(table.categoryId, table.minPriceMinor).where(sql`${table.status} = 'active'`),
+    index('products_category_price_idx')
+      .on(table.categoryId, table.minPriceMinor)
+      .where(sql`${table.status} = 'active'`),
     index('products_active_created_idx').on(table.createdAt, table.id).where(sql`${table.status} = 'active'`),
     check('products_currency_iso', sql`${table.currency} ~ '^[A-Z]{3}$'`),
   ],

@@ -90,7 +90,10 @@ export const CategoryListQuery = Type.Object({
 export const CategoryIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 export const CategoryLookupParams = Type.Object({
-  '*': Type.String({ description: 'A category id or its slug path (fashion/shoes)', examples: ['fashion/shoes'] }),
+  '*': Type.String({
+    description: 'A category id or its slug path (fashion/shoes)',
+    examples: ['fashion/shoes'],
+  }),
 });
 
 export const CreateCategoryBody = Type.Object(

@@ -35,7 +35,9 @@ export function decodeCursor(text: string, sort: string): Cursor {
     !UUID.test(parsed[2])
   ) {
     throw new AppError('invalid_cursor', 'The cursor is not one this listing gave out', {
-      fields: [{ field: 'querystring.cursor', message: 'Pass the nextCursor of the previous page unchanged' }],
+      fields: [
+        { field: 'querystring.cursor', message: 'Pass the nextCursor of the previous page unchanged' },
+      ],
     });
   }
   return { sort, key: parsed[1] as string | null, id: parsed[2] };

@@ -19,9 +19,12 @@ export function slugify(input: string, fallback: string): string {
 
 /** `base`, `base-2`, `base-3` …: the n-th candidate for a slug taken n-1 times. */
 export function numberedSlug(base: string, n: number): string {
-  if (n <= 1) return base;
-  const suffix = `-${n}`;
-  const room = MAX_SLUG_LENGTH - suffix.length;
+  return n <= 1 ? base : suffixedSlug(base, String(n));
+}
+
+/** `base-suffix`, the base shortened so the whole stays within `MAX_SLUG_LENGTH`. */
+export function suffixedSlug(base: string, suffix: string): string {
+  const room = MAX_SLUG_LENGTH - suffix.length - 1;
   const head = Array.from(base).slice(0, room).join('').replace(/-+$/, '');
-  return `${head}${suffix}`;
+  return `${head}-${suffix}`;
 }

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { sql } from 'drizzle-orm';
@@ -80,6 +82,16 @@ async function openPostgres(
   };
 }
 
+/**
+ * The bundle ships an initialized empty data directory (scripts/build.mjs); a first start loads it
+ * instead of running initdb. Running from the sources, there is none and PGlite runs initdb.
+ */
+function emptyDataDirSnapshot(dataDir: string): Blob | undefined {
+  if (fs.existsSync(path.join(dataDir, 'pgdata', 'PG_VERSION'))) return undefined;
+  const snapshot = new URL('./pglite-empty.tar.gz', import.meta.url);
+  return fs.existsSync(snapshot) ? new Blob([fs.readFileSync(snapshot)]) : undefined;
+}
+
 async function openPglite(
   dataDir: string | undefined,
   loadDataDir: Blob | undefined,
@@ -89,10 +101,14 @@ async function openPglite(
   const lock: DataDirLock | undefined = dataDir ? lockDataDir(dataDir) : undefined;
   let pglite: PGlite;
   try {
+    const initial = loadDataDir ?? (dataDir ? emptyDataDirSnapshot(dataDir) : undefined);
     pglite = await PGlite.create({
       ...(dataDir ? { dataDir: `${dataDir}/pgdata` } : {}),
-      ...(loadDataDir ? { loadDataDir } : {}),
+      ...(initial ? { loadDataDir: initial } : {}),
       extensions: { pg_trgm },
+      // PGlite's default 128 MB of shared buffers is most of its memory; an embedded server's
+      // working set is far smaller (measured: RSS 324 → 195 MB, open 0.8 → 0.5 s).
+      postgresqlconf: ['shared_buffers=16MB'],
     });
   } catch (error) {
     lock?.release();

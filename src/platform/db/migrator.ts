@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
@@ -9,10 +10,19 @@ import pg from 'pg';
 import { getConstructionPlans } from 'pg-boss';
 import type { Database } from './client.ts';
 
-export const MIGRATIONS_FOLDER = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../migrations',
-);
+/**
+ * The committed migrations: the nearest `migrations/` above this file, so the path holds both when
+ * running the sources (src/platform/db) and the bundle (dist/).
+ */
+export const MIGRATIONS_FOLDER = findMigrationsFolder(path.dirname(fileURLToPath(import.meta.url)));
+
+function findMigrationsFolder(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'migrations');
+    if (fs.existsSync(path.join(candidate, 'meta', '_journal.json'))) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`No migrations folder above ${from}`);
+  }
+}
 export const JOBS_SCHEMA = 'pgboss';
 
 // Any constant works; it only has to be the same in every Caravan process.

@@ -4,6 +4,6 @@
  */
 
 export * from '../../modules/accounts/accounts.tables.ts';
-export * from '../notify/notify.tables.ts';
 export * from '../../modules/catalog/catalog.tables.ts';
+export * from '../notify/notify.tables.ts';
 export * from './platform.tables.ts';

@@ -1,0 +1,59 @@
+// Bundles the server into dist/main.js (see docs/adr/0003). `--if-stale` rebuilds only when a
+// source file, the lock file or this script is newer than the bundle.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outfile = path.join(root, 'dist', 'main.js');
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full));
+    else newest = Math.max(newest, fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function isStale() {
+  if (!fs.existsSync(outfile)) return true;
+  const built = fs.statSync(outfile).mtimeMs;
+  const inputs = [
+    newestMtime(path.join(root, 'src')),
+    fs.statSync(path.join(root, 'package-lock.json')).mtimeMs,
+  ];
+  inputs.push(fs.statSync(fileURLToPath(import.meta.url)).mtimeMs);
+  return inputs.some((mtime) => mtime > built);
+}
+
+if (process.argv.includes('--if-stale') && !isStale()) process.exit(0);
+
+const started = Date.now();
+await build({
+  entryPoints: [path.join(root, 'src', 'main.ts')],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  logLevel: 'warning',
+  // Packages that load files beside themselves at run time (WASM, static assets, native addons)
+  // stay in node_modules; everything else is bundled.
+  external: ['@electric-sql/pglite', '@fastify/swagger-ui', '@node-rs/argon2', 'pg-native', 'tsx'],
+  // Bundled CommonJS dependencies still call require().
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
+});
+// An initialized empty PGlite data directory: a first embedded start loads it instead of running
+// initdb in WASM (measured 1.0 s vs 4.2 s).
+const { PGlite } = await import('@electric-sql/pglite');
+const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+const empty = await PGlite.create({ extensions: { pg_trgm } });
+const snapshot = await empty.dumpDataDir('gzip');
+await empty.close();
+fs.writeFileSync(path.join(root, 'dist', 'pglite-empty.tar.gz'), Buffer.from(await snapshot.arrayBuffer()));
+console.error(`built ${path.relative(root, outfile)} and the PGlite snapshot in ${Date.now() - started} ms`);

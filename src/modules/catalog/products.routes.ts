@@ -1,0 +1,202 @@
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../../platform/errors/index.ts';
+import { access } from '../../platform/http/access.ts';
+import type { AppInstance } from '../../platform/http/http-app.ts';
+import type { PlatformServices } from '../../platform/services.ts';
+import {
+  CreateProductBody,
+  MyProductsQuery,
+  Product,
+  ProductIdParams,
+  ProductListQuery,
+  ProductLookupParams,
+  ProductPage,
+  UpdateProductBody,
+  UpdateVariantBody,
+  VariantInput,
+  VariantParams,
+} from './products.schemas.ts';
+import { type Actor, createProductsService } from './products.service.ts';
+
+function requireActor(request: FastifyRequest): Actor {
+  if (!request.principal) throw new AppError('unauthenticated', 'Sign in to continue');
+  return request.principal;
+}
+
+/** Another seller's product answers 404, like a missing one. */
+const OWNER = "the product's seller, or staff";
+const TAGS = ['products'];
+
+/** Product listing and reads (public), and the seller's own product and variant management. */
+export function registerProductRoutes(app: AppInstance, services: PlatformServices): void {
+  const products = createProductsService({ db: services.db, clock: services.clock });
+
+  app.get(
+    '/api/products',
+    {
+      config: { access: access.public('the storefront lists active products') },
+      schema: {
+        tags: TAGS,
+        summary: 'Active products, filtered and sorted, a cursor page at a time',
+        querystring: ProductListQuery,
+        response: { 200: ProductPage },
+      },
+    },
+    async (request) => products.list({ query: request.query }),
+  );
+
+  app.get(
+    '/api/products/:idOrSlug',
+    {
+      config: { access: access.public('active products are public; owners and staff also see the others') },
+      schema: {
+        tags: TAGS,
+        summary: 'One product by id or slug (a draft or archived one only for its seller and staff)',
+        params: ProductLookupParams,
+        response: { 200: Product },
+      },
+    },
+    async (request) => products.get({ actor: request.principal, idOrSlug: request.params.idOrSlug }),
+  );
+
+  app.get(
+    '/api/me/products',
+    {
+      config: { access: access.authenticated() },
+      schema: {
+        tags: TAGS,
+        summary: 'My products in any status, newest first',
+        querystring: MyProductsQuery,
+        response: { 200: ProductPage },
+      },
+    },
+    async (request) =>
+      products.listMine({
+        actor: requireActor(request),
+        status: request.query.status,
+        limit: request.query.limit,
+        cursor: request.query.cursor,
+      }),
+  );
+
+  app.post(
+    '/api/products',
+    {
+      config: { access: access.verified() },
+      schema: {
+        tags: TAGS,
+        summary: 'Create a draft product (sellers and staff; 403 not_a_seller otherwise)',
+        body: CreateProductBody,
+        response: { 201: Product },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await products.create({ actor: requireActor(request), input: request.body })),
+  );
+
+  app.patch(
+    '/api/products/:id',
+    {
+      config: { access: access.owner(OWNER) },
+      schema: {
+        tags: TAGS,
+        summary: 'Change a product (the slug stays)',
+        params: ProductIdParams,
+        body: UpdateProductBody,
+        response: { 200: Product },
+      },
+    },
+    async (request) =>
+      products.update({ actor: requireActor(request), id: request.params.id, input: request.body }),
+  );
+
+  app.post(
+    '/api/products/:id/publish',
+    {
+      config: { access: access.owner(OWNER) },
+      schema: {
+        tags: TAGS,
+        summary: 'Make a product active (needs a category and a variant: 422 product_incomplete)',
+        params: ProductIdParams,
+        response: { 200: Product },
+      },
+    },
+    async (request) => products.publish({ actor: requireActor(request), id: request.params.id }),
+  );
+
+  app.post(
+    '/api/products/:id/archive',
+    {
+      config: { access: access.owner(OWNER) },
+      schema: {
+        tags: TAGS,
+        summary: 'Archive a product (hidden from the public; publish brings it back)',
+        params: ProductIdParams,
+        response: { 200: Product },
+      },
+    },
+    async (request) => products.archive({ actor: requireActor(request), id: request.params.id }),
+  );
+
+  app.post(
+    '/api/products/:id/variants',
+    {
+      config: { access: access.owner(OWNER) },
+      schema: {
+        tags: TAGS,
+        summary: "Add a variant (own SKU, priced in the product's currency)",
+        params: ProductIdParams,
+        body: VariantInput,
+        response: { 201: Product },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(
+        await products.addVariant({
+          actor: requireActor(request),
+          id: request.params.id,
+          input: request.body,
+        }),
+      ),
+  );
+
+  app.patch(
+    '/api/products/:id/variants/:variantId',
+    {
+      config: { access: access.owner(OWNER) },
+      schema: {
+        tags: TAGS,
+        summary: 'Change a variant (price changes update the product price)',
+        params: VariantParams,
+        body: UpdateVariantBody,
+        response: { 200: Product },
+      },
+    },
+    async (request) =>
+      products.updateVariant({
+        actor: requireActor(request),
+        id: request.params.id,
+        variantId: request.params.variantId,
+        input: request.body,
+      }),
+  );
+
+  app.delete(
+    '/api/products/:id/variants/:variantId',
+    {
+      config: { access: access.owner(OWNER) },
+      schema: {
+        tags: TAGS,
+        summary: 'Remove a variant (not the last one of an active product: 422 product_incomplete)',
+        params: VariantParams,
+        response: { 200: Product },
+      },
+    },
+    async (request) =>
+      products.removeVariant({
+        actor: requireActor(request),
+        id: request.params.id,
+        variantId: request.params.variantId,
+      }),
+  );
+}
