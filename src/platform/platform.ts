@@ -84,7 +84,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     });
     closers.push(() => notifier.close());
     const clock = options.clock ?? systemClock;
-    const storage = createStorage({
+    const storage = await createStorage({
       storage: config.storage,
       dataDir: config.dataDir,
       publicUrl: config.server.publicUrl,

@@ -13,7 +13,6 @@ import {
 import { type AvatarErrorCode, avatarErrorView } from './avatar.schemas.ts';
 import { type AvatarGenerator, isAvatarGenerationError } from './providers/avatar-generator.port.ts';
 import { createLocalAvatarGenerator } from './providers/local-avatar.provider.ts';
-import { createOpenAiAvatarGenerator } from './providers/openai-avatar.provider.ts';
 import { findUserById, updateUser } from './users.repo.ts';
 
 /** Attempts after the first. A user is waiting: a few quick retries, then a final status. */
@@ -24,16 +23,21 @@ export function avatarGeneratorKind(config: Config): AvatarGeneratorKind {
   return config.openai.apiKey ? 'openai' : 'local';
 }
 
-const generators = new WeakMap<PlatformServices, AvatarGenerator>();
+const generators = new WeakMap<PlatformServices, Promise<AvatarGenerator>>();
 
-/** One generator (one OpenAI client, one connection pool) per process, picked by OPENAI_API_KEY. */
-export function avatarGeneratorFor(services: PlatformServices): AvatarGenerator {
+/**
+ * One generator (one OpenAI client, one connection pool) per process, picked by OPENAI_API_KEY.
+ * The OpenAI SDK is imported only when a key is configured.
+ */
+export function avatarGeneratorFor(services: PlatformServices): Promise<AvatarGenerator> {
   let generator = generators.get(services);
   if (!generator) {
     const { apiKey, baseUrl, imageModel } = services.config.openai;
     generator = apiKey
-      ? createOpenAiAvatarGenerator({ apiKey, baseUrl, model: imageModel, timeoutMs: OPENAI_TIMEOUT_MS })
-      : createLocalAvatarGenerator();
+      ? import('./providers/openai-avatar.provider.ts').then(({ createOpenAiAvatarGenerator }) =>
+          createOpenAiAvatarGenerator({ apiKey, baseUrl, model: imageModel, timeoutMs: OPENAI_TIMEOUT_MS }),
+        )
+      : Promise.resolve(createLocalAvatarGenerator());
     generators.set(services, generator);
   }
   return generator;
@@ -69,7 +73,7 @@ export const generateAvatarJob = defineJob(
   GeneratePayload,
   async ({ payload, attempt, claim, services, logger }) => {
     const { db, clock, storage } = services;
-    const generator = avatarGeneratorFor(services);
+    const generator = await avatarGeneratorFor(services);
     const job = await markAvatarJobRunning(db, payload.avatarJobId, generator.kind);
     // Already finished (a redelivery after success, or failed as timed out): nothing left to do.
     if (!job) return;

@@ -1,4 +1,3 @@
-import nodemailer from 'nodemailer';
 import type { Config } from '../config/config.ts';
 
 export interface EmailMessage {
@@ -56,13 +55,16 @@ export function createEmailTransport(mail: Config['mail']): EmailTransport {
   for (const [key, value] of Object.entries(defaults)) {
     if (!url.searchParams.has(key)) url.searchParams.set(key, value);
   }
-  const transporter = nodemailer.createTransport(url.toString(), { from: mail.from });
+  // Loaded only when SMTP is configured: a server that keeps mail locally never pays for it.
+  const transporter = import('nodemailer').then(({ default: nodemailer }) =>
+    nodemailer.createTransport(url.toString(), { from: mail.from }),
+  );
 
   return {
     kind: 'smtp',
     async send(message) {
       try {
-        const info = await transporter.sendMail({
+        const info = await (await transporter).sendMail({
           to: message.to,
           subject: message.subject,
           text: message.text,
@@ -75,7 +77,7 @@ export function createEmailTransport(mail: Config['mail']): EmailTransport {
       }
     },
     async close() {
-      transporter.close();
+      (await transporter).close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import twilio from 'twilio';
+import type Twilio from 'twilio';
 import type { Config } from '../config/config.ts';
 
 export interface SmsMessage {
@@ -75,10 +75,13 @@ export function createSmsTransport(sms: Config['sms']): SmsTransport {
     };
   }
 
-  const client = twilio(settings.accountSid, settings.authToken, {
-    timeout: TIMEOUT_MS,
-    ...(settings.apiBaseUrl ? { httpClient: rebasedRequestClient(settings.apiBaseUrl) } : {}),
-  });
+  // Loaded only when Twilio is configured: the SDK is large and a local server never needs it.
+  const client = import('twilio').then(({ default: twilio }) =>
+    twilio(settings.accountSid, settings.authToken, {
+      timeout: TIMEOUT_MS,
+      ...(settings.apiBaseUrl ? { httpClient: rebasedRequestClient(twilio, settings.apiBaseUrl) } : {}),
+    }),
+  );
   // A Messaging Service SID (MG…) as the sender lets Twilio pick the number from its pool.
   const sender = settings.from.startsWith('MG')
     ? { messagingServiceSid: settings.from }
@@ -89,7 +92,11 @@ export function createSmsTransport(sms: Config['sms']): SmsTransport {
     async send(message) {
       checkRecipient(message.to);
       try {
-        const created = await client.messages.create({ to: message.to, body: message.body, ...sender });
+        const created = await (await client).messages.create({
+          to: message.to,
+          body: message.body,
+          ...sender,
+        });
         return { providerMessageId: created.sid };
       } catch (error) {
         throw toDeliveryError(error);
@@ -103,15 +110,15 @@ export function createSmsTransport(sms: Config['sms']): SmsTransport {
  * its own `RequestClient`: this one swaps the origin (keeping path and query) so tests and staging
  * can point the real SDK at a loopback fake or a proxy.
  */
-function rebasedRequestClient(apiBaseUrl: string): twilio.RequestClient {
+function rebasedRequestClient(twilio: typeof Twilio, apiBaseUrl: string): Twilio.RequestClient {
   const base = new URL(apiBaseUrl);
   const prefix = base.pathname.replace(/\/$/, '');
   const inner = new twilio.RequestClient({ timeout: TIMEOUT_MS });
-  const request: twilio.RequestClient['request'] = (options) => {
+  const request: Twilio.RequestClient['request'] = (options) => {
     const target = new URL(options.uri);
     return inner.request({ ...options, uri: `${base.origin}${prefix}${target.pathname}${target.search}` });
   };
-  return Object.assign(Object.create(inner) as twilio.RequestClient, { request });
+  return Object.assign(Object.create(inner) as Twilio.RequestClient, { request });
 }
 
 function toDeliveryError(error: unknown): SmsDeliveryError {

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { Config } from '../config/config.ts';
 import { createLocalStorage } from './local.storage.ts';
-import { createS3Storage } from './s3.storage.ts';
 import type { StoragePort } from './storage.port.ts';
 
 export {
@@ -18,7 +17,7 @@ export {
   type LocalStorage,
   type LocalStorageOptions,
 } from './local.storage.ts';
-export { createS3Client, createS3Storage, type S3Settings, type S3StorageOptions } from './s3.storage.ts';
+export type { S3Settings, S3StorageOptions } from './s3.storage.ts';
 export type {
   ObjectInfo,
   PresignDownloadInput,
@@ -42,8 +41,11 @@ export interface CreateStorageOptions {
   readonly now?: () => Date;
 }
 
-/** Picks the adapter named by STORAGE_DRIVER. */
-export function createStorage(options: CreateStorageOptions): StoragePort {
+/**
+ * Picks the adapter named by STORAGE_DRIVER. The S3 SDK is imported only for the s3 driver, so a
+ * server on local disk never loads it.
+ */
+export async function createStorage(options: CreateStorageOptions): Promise<StoragePort> {
   const { storage } = options;
   const limits = {
     maxUploadBytes: storage.maxUploadBytes,
@@ -53,6 +55,7 @@ export function createStorage(options: CreateStorageOptions): StoragePort {
   if (storage.driver === 's3') {
     // loadConfig already refuses STORAGE_DRIVER=s3 without S3_BUCKET; this guards hand-built configs.
     if (!storage.s3) throw new Error('storage.s3 settings are required for the s3 driver');
+    const { createS3Storage } = await import('./s3.storage.ts');
     return createS3Storage({ s3: storage.s3, ...limits });
   }
   return createLocalStorage({
