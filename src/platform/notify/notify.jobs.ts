@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import { defineJob } from '../jobs/define-job.ts';
-import { insertInApp, markOutbound, upsertOutbound } from './notify.repo.ts';
+import type { PlatformServices } from '../services.ts';
+import { insertInApp, markOutbound, type NewOutboundMessage, upsertOutbound } from './notify.repo.ts';
 import { renderTemplate } from './templates.ts';
 
 const Locale = Type.Union([Type.Literal('en'), Type.Literal('ko')]);
@@ -13,50 +14,65 @@ const MessagePayload = Type.Object({
 });
 
 /**
- * Sends one email. The outbound row (unique by dedupe key) is written first, so a retry after a
- * crash finds it and does not send twice once it is marked sent; with no SMTP configured the row
- * itself is the delivery (the local mailbox staff can read).
+ * The delivery both channels share. The outbound row (unique by dedupe key) is written first, so a
+ * retry after a crash finds it and does not send twice once it is marked sent; with no vendor
+ * configured the row itself is the delivery (the local outbox staff can read). A permanent vendor
+ * error (an invalid number, an SMTP 5xx) is dead-lettered by the job runtime, not retried.
  */
+async function deliver(
+  services: PlatformServices,
+  row: NewOutboundMessage,
+  transportKind: string,
+  send: () => Promise<{ providerMessageId: string | null }>,
+): Promise<void> {
+  const message = await upsertOutbound(services.db, row);
+  if (message.status === 'sent' || message.status === 'stored') return;
+  if (transportKind === 'local') {
+    await markOutbound(services.db, message.id, { status: 'stored', sentAt: services.clock.now() });
+    return;
+  }
+  try {
+    const result = await send();
+    await markOutbound(services.db, message.id, {
+      status: 'sent',
+      providerMessageId: result.providerMessageId,
+      sentAt: services.clock.now(),
+      error: null,
+    });
+  } catch (error) {
+    await markOutbound(services.db, message.id, { status: 'failed', error: String(error) });
+    throw error;
+  }
+}
+
 export const sendEmailJob = defineJob(
   'notify.email',
   MessagePayload,
   async ({ payload, dedupeKey, services }) => {
     const transport = services.notifier.email;
     const rendered = renderTemplate(payload.template, payload.locale, payload.data);
-    const message = await upsertOutbound(services.db, {
-      channel: 'email',
-      recipient: payload.recipient,
-      template: payload.template,
-      locale: rendered.locale,
-      subject: rendered.subject,
-      bodyText: rendered.text,
-      bodyHtml: rendered.html,
-      transport: transport.kind,
-      status: 'pending',
-      dedupeKey,
-    });
-    if (message.status === 'sent' || message.status === 'stored') return;
-    if (transport.kind === 'local') {
-      await markOutbound(services.db, message.id, { status: 'stored', sentAt: services.clock.now() });
-      return;
-    }
-    try {
-      const result = await transport.send({
-        to: payload.recipient,
+    await deliver(
+      services,
+      {
+        channel: 'email',
+        recipient: payload.recipient,
+        template: payload.template,
+        locale: rendered.locale,
         subject: rendered.subject,
-        text: rendered.text,
-        ...(rendered.html ? { html: rendered.html } : {}),
-      });
-      await markOutbound(services.db, message.id, {
-        status: 'sent',
-        providerMessageId: result.providerMessageId,
-        sentAt: services.clock.now(),
-        error: null,
-      });
-    } catch (error) {
-      await markOutbound(services.db, message.id, { status: 'failed', error: String(error) });
-      throw error;
-    }
+        bodyText: rendered.text,
+        bodyHtml: rendered.html,
+        transport: transport.kind,
+        dedupeKey,
+      },
+      transport.kind,
+      () =>
+        transport.send({
+          to: payload.recipient,
+          subject: rendered.subject,
+          text: rendered.text,
+          ...(rendered.html ? { html: rendered.html } : {}),
+        }),
+    );
   },
 );
 
@@ -69,35 +85,21 @@ export const sendSmsJob = defineJob(
     // The notifier refuses to enqueue an SMS for a template without SMS text, so this only guards
     // against a template edited after the job was queued.
     const body = rendered.sms ?? rendered.subject;
-    const message = await upsertOutbound(services.db, {
-      channel: 'sms',
-      recipient: payload.recipient,
-      template: payload.template,
-      locale: rendered.locale,
-      subject: null,
-      bodyText: body,
-      transport: transport.kind,
-      status: 'pending',
-      dedupeKey,
-    });
-    if (message.status === 'sent' || message.status === 'stored') return;
-    if (transport.kind === 'local') {
-      await markOutbound(services.db, message.id, { status: 'stored', sentAt: services.clock.now() });
-      return;
-    }
-    try {
-      const result = await transport.send({ to: payload.recipient, body });
-      await markOutbound(services.db, message.id, {
-        status: 'sent',
-        providerMessageId: result.providerMessageId,
-        sentAt: services.clock.now(),
-        error: null,
-      });
-    } catch (error) {
-      // A permanent error (an invalid number) is dead-lettered by the job runtime, not retried.
-      await markOutbound(services.db, message.id, { status: 'failed', error: String(error) });
-      throw error;
-    }
+    await deliver(
+      services,
+      {
+        channel: 'sms',
+        recipient: payload.recipient,
+        template: payload.template,
+        locale: rendered.locale,
+        subject: null,
+        bodyText: body,
+        transport: transport.kind,
+        dedupeKey,
+      },
+      transport.kind,
+      () => transport.send({ to: payload.recipient, body }),
+    );
   },
 );
 
