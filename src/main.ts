@@ -16,7 +16,8 @@ Commands:
   api            HTTP and WebSocket API only (jobs are enqueued, not run)
   worker         job worker and scheduler (serves /healthz, /readyz and /metrics on PORT)
   migrate        apply database migrations and exit
-  seed           load demo data and exit
+  seed           load demo data and exit; seed --products N also generates a catalog of N products
+  seed-catalog   generate a demo catalog: seed-catalog --products N [--concurrency 3] [--seed 1]
   create-admin   create an administrator: caravan create-admin <email> [--name NAME] [--password-stdin]
                  (prints a generated password unless one is piped with --password-stdin)
   help           show this text
@@ -42,8 +43,14 @@ async function serve(config: Config, role: Role): Promise<void> {
     },
   );
   await app.http.listen({ port: config.server.port, host: config.server.host });
-  await app.startJobs();
-  if (role !== 'api' && config.seedDemoData) await runSeeds(app);
+  try {
+    await app.startJobs();
+    if (role !== 'api' && config.seedDemoData) await runSeeds(app);
+  } catch (error) {
+    // A SIGTERM that lands while jobs are still starting stops them under our feet: not a failure.
+    if (!shuttingDown) throw error;
+    return;
+  }
   logger.info(
     {
       role,
@@ -94,6 +101,11 @@ async function main(argv: string[]): Promise<void> {
     case 'seed':
       return withApp(config, async (app) => {
         await runSeeds(app);
+        // `caravan seed --products N [...]` also runs the catalog generator with those arguments.
+        const generator = modules.find((module) => module.commands?.['seed-catalog'])?.commands?.[
+          'seed-catalog'
+        ];
+        if (argv.length > 1 && generator) await generator.run(app.platform, argv.slice(1));
         console.log('demo data loaded');
       });
     default: {

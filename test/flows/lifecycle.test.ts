@@ -88,6 +88,19 @@ describe('the caravan CLI as a process', () => {
     expect(migrate.stdout()).toContain('migrations applied: 0');
   }, 90_000);
 
+  it('exits cleanly when SIGTERM arrives while jobs are still starting', async () => {
+    const port = await freePort();
+    const early = spawnCaravan(
+      ['start'],
+      { ...env, DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'caravan-early-')) },
+      port,
+    );
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+    early.child.kill('SIGTERM');
+    const exit = await early.exited;
+    expect(exit.code, early.stderr()).toBe(0);
+  }, 60_000);
+
   it('lists every bad setting at once and exits 1', async () => {
     const bad = spawnCaravan(['start'], { ...env, PORT: 'abc', LOG_LEVEL: 'loud' });
     expect((await bad.exited).code).toBe(1);

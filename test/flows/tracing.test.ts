@@ -22,6 +22,9 @@ describe('OpenTelemetry export', () => {
       ['start'],
       {
         DATA_DIR: dataDir,
+        // Embedded: a spawned server must not migrate the shared PostgreSQL admin database.
+        DATABASE_URL: undefined,
+        REDIS_URL: undefined,
         SEED_DEMO_DATA: 'false',
         OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
         OTEL_SERVICE_NAME: 'caravan-test',
@@ -33,7 +36,8 @@ describe('OpenTelemetry export', () => {
       expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     } finally {
       server.child.kill('SIGTERM'); // shutdown flushes the span batch
-      expect((await server.exited).code).toBe(0);
+      const exit = await server.exited;
+      expect(exit.code, server.stderr() + server.stdout()).toBe(0);
     }
     expect(collector.spans.length).toBeGreaterThan(0);
     expect(collector.spans.every((span) => span.serviceName === 'caravan-test')).toBe(true);

@@ -66,9 +66,20 @@ export const products = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     publishedAt: timestamp('published_at', { withTimezone: true }),
+    /**
+     * What search matches: lower-cased title and brand in Unicode NFKD, so Hangul syllables become
+     * jamo (a one-syllable typo keeps most trigrams) and accents come off Latin letters. Generated
+     * by the database, so every writer (service, generator, SQL) keeps it right.
+     */
+    searchText: text('search_text').generatedAlwaysAs(
+      sql`normalize(lower("title" || ' ' || coalesce("brand", '')), NFKD)`,
+    ),
   },
   (table) => [
     uniqueIndex('products_slug_key').on(table.slug),
+    index('products_search_trgm_idx')
+      .using('gin', sql`${table.searchText} gin_trgm_ops`)
+      .where(sql`${table.status} = 'active'`),
     index('products_seller_idx').on(table.sellerId, table.createdAt),
     index('products_category_price_idx')
       .on(table.categoryId, table.minPriceMinor)

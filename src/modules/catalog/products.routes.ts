@@ -3,6 +3,7 @@ import { AppError } from '../../platform/errors/index.ts';
 import { access } from '../../platform/http/access.ts';
 import type { AppInstance } from '../../platform/http/http-app.ts';
 import type { PlatformServices } from '../../platform/services.ts';
+import { createMediaService } from './media.service.ts';
 import {
   CreateProductBody,
   MyProductsQuery,
@@ -30,6 +31,7 @@ const TAGS = ['products'];
 /** Product listing and reads (public), and the seller's own product and variant management. */
 export function registerProductRoutes(app: AppInstance, services: PlatformServices): void {
   const products = createProductsService({ db: services.db, clock: services.clock });
+  const media = createMediaService({ db: services.db, storage: services.storage, logger: services.logger });
 
   app.get(
     '/api/products',
@@ -56,7 +58,11 @@ export function registerProductRoutes(app: AppInstance, services: PlatformServic
         response: { 200: Product },
       },
     },
-    async (request) => products.get({ actor: request.principal, idOrSlug: request.params.idOrSlug }),
+    async (request) => {
+      const product = await products.get({ actor: request.principal, idOrSlug: request.params.idOrSlug });
+      // Only single-product reads carry images: signing URLs for every row of a listing is not free.
+      return { ...product, images: await media.productImages(product.id) };
+    },
   );
 
   app.get(

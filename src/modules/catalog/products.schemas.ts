@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { DateTime, NullableDateTime } from '../../platform/http/schemas.ts';
 import { PRODUCT_STATUSES } from './catalog.tables.ts';
+import { ProductImage } from './media.schemas.ts';
 
 export const PRODUCT_SORTS = ['newest', 'price_asc', 'price_desc', 'rating'] as const;
 export type ProductSort = (typeof PRODUCT_SORTS)[number];
@@ -116,6 +117,11 @@ export const Product = Type.Object(
     createdAt: DateTime,
     updatedAt: DateTime,
     publishedAt: NullableDateTime,
+    images: Type.Optional(
+      Type.Array(ProductImage, {
+        description: 'Ready images in display order with signed URLs (single-product reads only)',
+      }),
+    ),
   },
   { examples: [PRODUCT_EXAMPLE] },
 );

@@ -134,8 +134,8 @@ function toView(row: ProductWithCategory, variants: readonly VariantRow[]): Prod
   };
 }
 
-/** Views for a page of products: their variants come in one query, not one per product. */
-async function toViews(db: DbOrTx, rows: readonly ProductWithCategory[]): Promise<ProductView[]> {
+/** Views for a page of products: their variants come in one query, not one per product (search reuses it). */
+export async function toViews(db: DbOrTx, rows: readonly ProductWithCategory[]): Promise<ProductView[]> {
   const variants = await listVariants(
     db,
     rows.map((row) => row.id),

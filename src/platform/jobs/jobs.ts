@@ -35,7 +35,7 @@ export interface JobsSettings {
 
 export interface Jobs {
   register(definitions: readonly JobDefinition[], crons?: readonly CronDefinition[]): void;
-  /** Installs queues; `work` starts handlers, `schedule` runs the cron clock. */
+  /** Installs queues; `work` starts handlers, `schedule` runs the cron clock. Ready once it resolves. */
   start(options: { work: boolean; schedule: boolean; services: PlatformServices }): Promise<void>;
   /**
    * Sends a job through `executor`: pass the open transaction and the job exists only if it
@@ -86,7 +86,9 @@ export function createJobs(options: {
   const { database, settings, logger, metrics } = options;
   const definitions = new Map<string, JobDefinition>();
   const crons = new Map<string, CronDefinition>();
-  let running = false;
+  // `started`: pg-boss is up and must be stopped; `ready`: queues, workers and schedules are in place.
+  let started = false;
+  let ready = false;
   let working = false;
 
   const boss = new PgBoss({
@@ -191,7 +193,7 @@ export function createJobs(options: {
 
     async start({ work, schedule, services }) {
       await boss.start();
-      running = true;
+      started = true;
       for (const job of definitions.values()) {
         const dead = deadLetterQueue(job.name);
         await boss.createQueue(dead, { retentionSeconds: 30 * 24 * 3600 });
@@ -242,6 +244,7 @@ export function createJobs(options: {
           if (!declared && definitions.has(old.name)) await boss.unschedule(old.name, old.key);
         }
       }
+      ready = true;
     },
 
     async enqueue(executor, job, payload, enqueueOptions = {}) {
@@ -270,11 +273,12 @@ export function createJobs(options: {
     },
 
     async stop({ timeoutMs = 8000 } = {}) {
-      if (!running) return;
-      running = false;
+      if (!started) return;
+      started = false;
+      ready = false;
       await boss.stop({ graceful: working, timeout: timeoutMs, close: true });
     },
 
-    isRunning: () => running,
+    isRunning: () => ready,
   };
 }

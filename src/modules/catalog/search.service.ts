@@ -1,0 +1,156 @@
+import type { Db } from '../../platform/db/types.ts';
+import { AppError } from '../../platform/errors/index.ts';
+import { resolveCategory } from './categories.service.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { toViews } from './products.service.ts';
+import {
+  CANDIDATE_CAP,
+  type Candidate,
+  findActiveProductsByIds,
+  findCandidates,
+  findCategoriesByIds,
+  type SearchFilters,
+  type SearchWord,
+} from './search.repo.ts';
+import type { SearchQueryValue, SearchResultView } from './search.schemas.ts';
+
+/** Price bands of the facet, in minor units: [min, max) with the last one open. */
+export const PRICE_BANDS: ReadonlyArray<{ readonly min: number; readonly max: number | null }> = [
+  { min: 0, max: 10_000 },
+  { min: 10_000, max: 50_000 },
+  { min: 50_000, max: 100_000 },
+  { min: 100_000, max: 500_000 },
+  { min: 500_000, max: null },
+];
+
+const MAX_WORDS = 8;
+const DEFAULT_LIMIT = 20;
+const CURSOR_SORT = 'search';
+
+/**
+ * The words of a query, normalised exactly like `products.search_text`: NFKC (full-width forms),
+ * lower case, NFKD (Hangul syllables → jamo, accents split off), combining marks dropped; split
+ * on anything that is not a letter or digit. Duplicates go; at most MAX_WORDS are kept.
+ */
+export function searchWords(query: string): SearchWord[] {
+  const normalised = query.normalize('NFKC').toLowerCase().normalize('NFKD').replace(/\p{M}/gu, '');
+  const words = [...new Set(normalised.split(/[^\p{L}\p{N}]+/u).filter(Boolean))].slice(0, MAX_WORDS);
+  return words.map((text) => ({ text, indexed: [...text].length >= 3 }));
+}
+
+export interface SearchService {
+  search(options: { query: SearchQueryValue }): Promise<SearchResultView>;
+}
+
+function rank(a: Candidate, b: Candidate): number {
+  return b.score - a.score || b.rating - a.rating || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+export function createSearchService(deps: { db: Db }): SearchService {
+  const { db } = deps;
+  return {
+    async search({ query }) {
+      const limit = query.limit ?? DEFAULT_LIMIT;
+      const offset = query.cursor === undefined ? 0 : decodeOffset(query.cursor);
+      const words = searchWords(query.q);
+      const filters: { -readonly [K in keyof SearchFilters]: SearchFilters[K] } = {
+        minPrice: query.minPrice,
+        maxPrice: query.maxPrice,
+      };
+      let parent: { id: string; depth: number } | undefined;
+      if (query.category !== undefined) {
+        const category = await resolveCategory(db, query.category);
+        if (!category) throw new AppError('not_found', 'No such category');
+        filters.categoryPath = category.path;
+        parent = { id: category.id, depth: category.depth };
+      }
+      const candidates = words.length === 0 ? [] : await findCandidates(db, words, filters);
+      candidates.sort(rank);
+
+      const pageCandidates = candidates.slice(offset, offset + limit);
+      const rows = await findActiveProductsByIds(
+        db,
+        pageCandidates.map((candidate) => candidate.id),
+      );
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      const ordered = pageCandidates.flatMap((candidate) => {
+        const row = byId.get(candidate.id);
+        return row ? [row] : [];
+      });
+      const items = await toViews(db, ordered);
+      const last = pageCandidates.at(-1);
+      const nextCursor =
+        last && offset + limit < candidates.length
+          ? encodeCursor({ sort: CURSOR_SORT, key: String(offset + limit), id: last.id })
+          : null;
+
+      return {
+        items,
+        nextCursor,
+        matched: candidates.length,
+        capped: candidates.length >= CANDIDATE_CAP,
+        facets: {
+          categories: await categoryFacet(db, candidates, parent),
+          priceBands: PRICE_BANDS.map((band) => ({
+            minPrice: band.min,
+            maxPrice: band.max,
+            count: candidates.filter(
+              (candidate) =>
+                candidate.priceMinor !== null &&
+                candidate.priceMinor >= band.min &&
+                (band.max === null || candidate.priceMinor < band.max),
+            ).length,
+          })),
+        },
+      };
+    },
+  };
+}
+
+function decodeOffset(cursor: string): number {
+  const decoded = decodeCursor(cursor, CURSOR_SORT);
+  const offset = Number(decoded.key);
+  if (!Number.isInteger(offset) || offset < 0 || offset >= CANDIDATE_CAP) {
+    throw new AppError('invalid_cursor', 'The cursor is not one this search gave out', {
+      fields: [
+        { field: 'querystring.cursor', message: 'Pass the nextCursor of the previous page unchanged' },
+      ],
+    });
+  }
+  return offset;
+}
+
+/**
+ * Counts by top-level category, or by direct child of the filtered category (products filed in
+ * the filtered category itself are not under any child and are left out). `path` is `/a/b/c/`,
+ * so the ancestor at depth d is segment d + 1.
+ */
+async function categoryFacet(
+  db: Db,
+  candidates: readonly Candidate[],
+  parent: { id: string; depth: number } | undefined,
+): Promise<SearchResultView['facets']['categories']> {
+  const categoryIds = [...new Set(candidates.flatMap((c) => (c.categoryId ? [c.categoryId] : [])))];
+  const own = await findCategoriesByIds(db, categoryIds);
+  const segment = parent ? parent.depth + 2 : 1;
+  const bucketOf = new Map<string, string>();
+  for (const category of own) {
+    const bucket = category.path.split('/')[segment];
+    if (bucket) bucketOf.set(category.id, bucket);
+  }
+  const counts = new Map<string, number>();
+  for (const candidate of candidates) {
+    const bucket = candidate.categoryId ? bucketOf.get(candidate.categoryId) : undefined;
+    if (bucket) counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
+  }
+  const named = await findCategoriesByIds(db, [...counts.keys()]);
+  return named
+    .map((category) => ({
+      id: category.id,
+      name: category.name,
+      nameKo: category.nameKo,
+      slugPath: category.slugPath,
+      count: counts.get(category.id) ?? 0,
+    }))
+    .sort((a, b) => b.count - a.count || a.slugPath.localeCompare(b.slugPath));
+}

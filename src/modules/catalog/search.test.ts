@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCategory, createProduct } from '../../../test/factories/catalog.ts';
+import { createUser, type TestUser } from '../../../test/factories/users.ts';
+import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
+import type { SearchResultView } from './search.schemas.ts';
+import { searchWords } from './search.service.ts';
+
+describe('GET /api/search', () => {
+  let app: TestApp;
+  let seller: TestUser;
+  const ids: Record<string, string> = {};
+  let electronics: { id: string; slugPath: string };
+  let audio: { id: string; slugPath: string };
+  let home: { id: string; slugPath: string };
+
+  beforeAll(async () => {
+    app = await buildTestApp({ startJobs: false });
+    seller = await createUser(app, { roles: ['seller'] });
+    const tag = seller.user.id.slice(0, 8);
+    electronics = await createCategory(app, { name: `Electronics ${tag}` });
+    audio = await createCategory(app, { name: `Audio ${tag}`, parentId: electronics.id });
+    home = await createCategory(app, { name: `Home ${tag}` });
+    const make = async (key: string, title: string, categoryId: string, priceMinor: number, extra = {}) => {
+      ids[key] = (
+        await createProduct(app, seller, { title, categoryId, priceMinor, status: 'active', ...extra })
+      ).id;
+    };
+    await make('earbuds', 'Wireless Noise-Cancelling Earbuds', audio.id, 129_000, { brand: 'Sori' });
+    await make('speaker', 'Portable Bluetooth Speaker', audio.id, 45_000);
+    await make('tv', 'Smart LED Television', electronics.id, 890_000);
+    await make('korean', '무선 이어폰', audio.id, 39_000);
+    await make('lamp', 'Wireless Charging Desk Lamp', home.id, 8_000);
+    ids.draft = (await createProduct(app, seller, { title: 'Wireless Earbuds Draft', status: 'draft' })).id;
+    ids.archived = (
+      await createProduct(app, seller, { title: 'Wireless Earbuds Archived', status: 'archived' })
+    ).id;
+  });
+  afterAll(() => app?.close());
+
+  const search = async (query: Record<string, string | number>): Promise<SearchResultView> => {
+    const params = new URLSearchParams(
+      Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]),
+    );
+    const response = await app.http.inject({ url: `/api/search?${params}` });
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json() as SearchResultView;
+  };
+  const found = (result: SearchResultView) => result.items.map((item) => item.id);
+
+  it('normalises query words like the search column (NFKD jamo, no marks)', () => {
+    expect(searchWords('Café  BUDS, ab')).toEqual([
+      { text: 'cafe', indexed: true },
+      { text: 'buds', indexed: true },
+      { text: 'ab', indexed: false },
+    ]);
+    expect(searchWords('이어폰')[0]?.text).toBe('이어폰'.normalize('NFKD'));
+  });
+
+  it('tolerates a typo per word and ranks the best match first', async () => {
+    const result = await search({ q: 'wireles earbuds' });
+    expect(found(result)[0]).toBe(ids.earbuds);
+    expect(found(await search({ q: 'earbds sori' }))).toContain(ids.earbuds);
+    expect(found(await search({ q: 'spekaer' }))).toEqual([ids.speaker]);
+  });
+
+  it('matches substrings and the brand', async () => {
+    expect(found(await search({ q: 'buds' }))).toEqual([ids.earbuds]);
+    expect(found(await search({ q: 'SORI' }))).toEqual([ids.earbuds]);
+    expect(found(await search({ q: 'tele' }))).toEqual([ids.tv]);
+  });
+
+  it('finds Korean titles, by word, substring and with a one-syllable typo', async () => {
+    expect(found(await search({ q: '이어폰' }))).toEqual([ids.korean]);
+    expect(found(await search({ q: '어폰' }))).toEqual([ids.korean]);
+    expect(found(await search({ q: '이아폰' }))).toEqual([ids.korean]);
+    expect(found(await search({ q: '무선 이어퐁' }))).toEqual([ids.korean]);
+  });
+
+  it('searches active products only', async () => {
+    const result = found(await search({ q: 'wireless earbuds' }));
+    expect(result).toContain(ids.earbuds);
+    expect(result).not.toContain(ids.draft);
+    expect(result).not.toContain(ids.archived);
+  });
+
+  it('counts matches by category and price band, and filters', async () => {
+    const all = await search({ q: 'wireless' });
+    expect(new Set(found(all))).toEqual(new Set([ids.earbuds, ids.lamp]));
+    expect(all.matched).toBe(2);
+    expect(all.capped).toBe(false);
+    expect(all.facets.categories.map((c) => [c.id, c.count])).toEqual(
+      expect.arrayContaining([
+        [electronics.id, 1],
+        [home.id, 1],
+      ]),
+    );
+    expect(all.facets.categories).toHaveLength(2);
+    const bands = Object.fromEntries(all.facets.priceBands.map((b) => [b.minPrice, b.count]));
+    expect(bands).toEqual({ 0: 1, 10000: 0, 50000: 0, 100000: 1, 500000: 0 });
+
+    const inElectronics = await search({ q: 'wireless', category: electronics.slugPath });
+    expect(found(inElectronics)).toEqual([ids.earbuds]);
+    // Under a filtered category the facet lists its direct children.
+    expect(inElectronics.facets.categories.map((c) => [c.id, c.count])).toEqual([[audio.id, 1]]);
+
+    expect(found(await search({ q: 'wireless', maxPrice: 10_000 }))).toEqual([ids.lamp]);
+    expect(found(await search({ q: 'wireless', minPrice: 10_000, maxPrice: 200_000 }))).toEqual([
+      ids.earbuds,
+    ]);
+  });
+
+  it('pages through the ranked matches with a cursor', async () => {
+    const first = await search({ q: 'wireless', limit: 1 });
+    expect(first.items).toHaveLength(1);
+    expect(first.nextCursor).not.toBeNull();
+    const second = await search({ q: 'wireless', limit: 1, cursor: first.nextCursor as string });
+    expect(second.items).toHaveLength(1);
+    expect(second.nextCursor).toBeNull();
+    expect(new Set([...found(first), ...found(second)])).toEqual(new Set([ids.earbuds, ids.lamp]));
+    const bad = await app.http.inject({ url: '/api/search?q=wireless&cursor=nope' });
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it('answers no matches for a query without words, and validates input', async () => {
+    expect((await search({ q: '!!!' })).items).toEqual([]);
+    expect((await search({ q: 'zzzqqqxxx' })).items).toEqual([]);
+    expect((await app.http.inject({ url: '/api/search' })).statusCode).toBe(400);
+  });
+});
