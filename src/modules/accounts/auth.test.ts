@@ -380,6 +380,21 @@ describe('login lockout', () => {
     expect((await attempt('the right passphrase')).statusCode).toBe(200);
   });
 
+  it('locks out a client address that fails across many accounts', async () => {
+    const spray = (email: string) =>
+      app.http.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        remoteAddress: '10.77.77.77',
+        payload: { email, password: 'password spraying' },
+      });
+    // LOGIN_IP_MAX_FAILURES is 50 by default; each email fails only once, so no account locks.
+    for (let i = 0; i < 50; i++) expect((await spray(`victim-${i}@example.test`)).statusCode).toBe(401);
+    const blocked = await spray('victim-51@example.test');
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.json().error.details.scope).toBe('login:ip');
+  });
+
   it('does not tell unknown emails from wrong passwords', async () => {
     const unknown = await app.http.inject({
       method: 'POST',
