@@ -83,12 +83,13 @@ async function openPostgres(
 }
 
 /**
- * The bundle ships an initialized empty data directory (scripts/build.mjs); a first start loads it
- * instead of running initdb. Running from the sources, there is none and PGlite runs initdb.
+ * The bundle ships a data directory already initialized and migrated (scripts/build.mjs); a first
+ * start loads it instead of running initdb and every migration. Running from the sources there is
+ * none, and PGlite runs initdb.
  */
 function emptyDataDirSnapshot(dataDir: string): Blob | undefined {
   if (fs.existsSync(path.join(dataDir, 'pgdata', 'PG_VERSION'))) return undefined;
-  const snapshot = new URL('./pglite-empty.tar.gz', import.meta.url);
+  const snapshot = new URL('./pglite-initial.tar.gz', import.meta.url);
   return fs.existsSync(snapshot) ? new Blob([fs.readFileSync(snapshot)]) : undefined;
 }
 
