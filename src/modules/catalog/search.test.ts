@@ -61,6 +61,8 @@ describe('GET /api/search', () => {
     expect(found(result)[0]).toBe(ids.earbuds);
     expect(found(await search({ q: 'earbds sori' }))).toContain(ids.earbuds);
     expect(found(await search({ q: 'spekaer' }))).toEqual([ids.speaker]);
+    // Two words match exactly, the third shares no trigram: the exact ones still retrieve it.
+    expect(found(await search({ q: 'portable bluetooth xqzzyk' }))).toEqual([ids.speaker]);
   });
 
   it('matches substrings and the brand', async () => {
