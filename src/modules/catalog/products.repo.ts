@@ -1,6 +1,12 @@
-import { and, asc, count, desc, eq, getTableColumns, gte, inArray, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/types.ts';
-import { categories, type PRODUCT_STATUSES, products, productVariants } from './catalog.tables.ts';
+import {
+  categories,
+  type PRODUCT_STATUSES,
+  productImages,
+  products,
+  productVariants,
+} from './catalog.tables.ts';
 import type { Cursor } from './cursor.ts';
 import type { ProductSort } from './products.schemas.ts';
 
@@ -30,6 +36,74 @@ const withCategory = {
   categoryName: categories.name,
   categorySlugPath: categories.slugPath,
 };
+
+/** A variant as product reads show it (aggregated in SQL by `variantsJson`). */
+export interface VariantJson {
+  readonly id: string;
+  readonly sku: string;
+  readonly title: string;
+  readonly priceMinor: number;
+  readonly currency: string;
+  readonly options: Record<string, string>;
+  readonly stockUnit: string;
+  readonly position: number;
+}
+
+/** A ready image of a product, before its URL is signed. */
+export interface ImageJson {
+  readonly id: string;
+  readonly storageKey: string;
+  readonly contentType: string;
+  readonly altText: string;
+  readonly position: number;
+}
+
+/**
+ * The product's variants in display order as a JSON array, computed in the same statement as the
+ * product row: a read is one round trip instead of one for the rows and one for their variants.
+ * `price_minor` is a bigint; prices stay far below 2^53, so a JSON number is exact.
+ */
+const variantsJson = sql<VariantJson[]>`coalesce((select json_agg(json_build_object(
+    'id', v.id, 'sku', v.sku, 'title', v.title, 'priceMinor', v.price_minor, 'currency', v.currency,
+    'options', v.options, 'stockUnit', v.stock_unit, 'position', v.position
+  ) order by v.position, v.created_at, v.id)
+  from ${productVariants} v where v.product_id = ${products.id}), '[]'::json)`;
+
+/** Ready images in display order (what `listReadyImages` returns for one product), as JSON. */
+const imagesJson = sql<ImageJson[]>`coalesce((select json_agg(json_build_object(
+    'id', i.id, 'storageKey', i.storage_key, 'contentType', i.content_type, 'altText', i.alt_text,
+    'position', i.position
+  ) order by i.position, i.created_at, i.id)
+  from ${productImages} i where i.product_id = ${products.id} and i.status = 'ready'), '[]'::json)`;
+
+export type ProductRead = ProductWithCategory & { variants: VariantJson[]; images: ImageJson[] };
+
+/**
+ * Prepared reads of one product with its category, variants and ready images in a single
+ * statement (by id, by slug). Prepared once per database handle: no query building per request,
+ * and PostgreSQL plans the named statement once per connection.
+ */
+export function productReaders(db: DbOrTx) {
+  const read = (where: SQL, name: string) =>
+    db
+      .select({ ...withCategory, variants: variantsJson, images: imagesJson })
+      .from(products)
+      .leftJoin(categories, eq(categories.id, products.categoryId))
+      .where(where)
+      .prepare(name);
+  const byId = read(eq(products.id, sql.placeholder('id')), 'caravan_product_by_id');
+  const bySlug = read(eq(products.slug, sql.placeholder('slug')), 'caravan_product_by_slug');
+  return {
+    async byId(id: string): Promise<ProductRead | undefined> {
+      const [row] = await byId.execute({ id });
+      return row;
+    },
+    async bySlug(slug: string): Promise<ProductRead | undefined> {
+      const [row] = await bySlug.execute({ slug });
+      return row;
+    },
+  };
+}
 
 /**
  * Inserts unless the slug is taken (then undefined and the caller tries the next number).
@@ -196,34 +270,87 @@ const SORTS: Record<ProductSort, { key: SQL; cast: SQL; direction: 'asc' | 'desc
   },
 };
 
-export async function listProducts(
+type ListRow = ProductWithCategory & { sortKey: string | null; variants: VariantJson[] };
+type ListStatement = { execute(values: Record<string, unknown>): Promise<ListRow[]> };
+
+/**
+ * Listing statements by shape (sort, which filters, with or without a cursor), each prepared once
+ * per database handle with placeholders for the values: at most 4 × 2^5 × 2 = 256 shapes. A page is one
+ * named statement: no query building per request, planned once per connection.
+ */
+const listStatements = new WeakMap<DbOrTx, Map<string, ListStatement>>();
+
+function listStatement(
   db: DbOrTx,
-  options: { filters: ProductListFilters; sort: ProductSort; after: Cursor | undefined; limit: number },
-): Promise<Array<ProductWithCategory & { sortKey: string | null }>> {
-  const { filters, sort, after, limit } = options;
+  filters: ProductListFilters,
+  sort: ProductSort,
+  hasCursor: boolean,
+): ListStatement {
+  const has = {
+    categoryPath: filters.categoryPath !== undefined,
+    minPrice: filters.minPrice !== undefined,
+    maxPrice: filters.maxPrice !== undefined,
+    sellerId: filters.sellerId !== undefined,
+    brand: filters.brand !== undefined,
+    cursor: hasCursor,
+  };
+  const name = `caravan_products_${sort}_${Object.values(has)
+    .map((present) => (present ? '1' : '0'))
+    .join('')}`;
+  let byName = listStatements.get(db);
+  if (!byName) {
+    byName = new Map();
+    listStatements.set(db, byName);
+  }
+  const cached = byName.get(name);
+  if (cached) return cached;
+
   const order = SORTS[sort];
-  const conditions: SQL[] = [inArray(products.status, [...filters.statuses])];
-  if (filters.categoryPath !== undefined) {
+  const p = (key: string) => sql.placeholder(key);
+  const conditions: SQL[] = [sql`${products.status} = any(cast(${p('statuses')} as text[]))`];
+  if (has.categoryPath) {
     conditions.push(
-      sql`${products.categoryId} in (select ${categories.id} from ${categories} where ${categories.path} like ${`${filters.categoryPath}%`})`,
+      sql`${products.categoryId} in (select ${categories.id} from ${categories} where ${categories.path} like ${p('categoryPrefix')})`,
     );
   }
-  if (filters.minPrice !== undefined) conditions.push(gte(products.minPriceMinor, filters.minPrice));
-  if (filters.maxPrice !== undefined) conditions.push(lte(products.minPriceMinor, filters.maxPrice));
-  if (filters.sellerId !== undefined) conditions.push(eq(products.sellerId, filters.sellerId));
-  if (filters.brand !== undefined) conditions.push(sql`lower(${products.brand}) = lower(${filters.brand})`);
-  if (after) {
+  if (has.minPrice) conditions.push(sql`${products.minPriceMinor} >= ${p('minPrice')}`);
+  if (has.maxPrice) conditions.push(sql`${products.minPriceMinor} <= ${p('maxPrice')}`);
+  if (has.sellerId) conditions.push(sql`${products.sellerId} = ${p('sellerId')}`);
+  if (has.brand) conditions.push(sql`lower(${products.brand}) = lower(${p('brand')})`);
+  if (has.cursor) {
     const comparison = order.direction === 'desc' ? sql`<` : sql`>`;
     conditions.push(
-      sql`(${order.key}, ${products.id}) ${comparison} (cast(${after.key} as ${order.cast}), cast(${after.id} as uuid))`,
+      sql`(${order.key}, ${products.id}) ${comparison} (cast(${p('afterKey')} as ${order.cast}), cast(${p('afterId')} as uuid))`,
     );
   }
   const direction = order.direction === 'desc' ? desc : asc;
-  return db
-    .select({ ...withCategory, sortKey: sql<string | null>`(${order.key})::text` })
+  const statement = db
+    .select({ ...withCategory, sortKey: sql<string | null>`(${order.key})::text`, variants: variantsJson })
     .from(products)
     .leftJoin(categories, eq(categories.id, products.categoryId))
     .where(and(...conditions))
     .orderBy(direction(order.key), direction(products.id))
-    .limit(limit);
+    .limit(sql.placeholder('limit'))
+    .prepare(name) as unknown as ListStatement;
+  byName.set(name, statement);
+  return statement;
+}
+
+/** A page of products (each with its category and variants) in one statement. */
+export async function listProducts(
+  db: DbOrTx,
+  options: { filters: ProductListFilters; sort: ProductSort; after: Cursor | undefined; limit: number },
+): Promise<ListRow[]> {
+  const { filters, sort, after, limit } = options;
+  return listStatement(db, filters, sort, after !== undefined).execute({
+    statuses: [...filters.statuses],
+    categoryPrefix: filters.categoryPath === undefined ? undefined : `${filters.categoryPath}%`,
+    minPrice: filters.minPrice,
+    maxPrice: filters.maxPrice,
+    sellerId: filters.sellerId,
+    brand: filters.brand,
+    afterKey: after?.key,
+    afterId: after?.id,
+    limit,
+  });
 }

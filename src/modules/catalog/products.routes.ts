@@ -3,7 +3,6 @@ import { AppError } from '../../platform/errors/index.ts';
 import { access } from '../../platform/http/access.ts';
 import type { AppInstance } from '../../platform/http/http-app.ts';
 import type { PlatformServices } from '../../platform/services.ts';
-import { createMediaService } from './media.service.ts';
 import {
   CreateProductBody,
   MyProductsQuery,
@@ -31,7 +30,6 @@ const TAGS = ['products'];
 /** Product listing and reads (public), and the seller's own product and variant management. */
 export function registerProductRoutes(app: AppInstance, services: PlatformServices): void {
   const products = createProductsService({ db: services.db, clock: services.clock });
-  const media = createMediaService({ db: services.db, storage: services.storage, logger: services.logger });
 
   app.get(
     '/api/products',
@@ -59,9 +57,25 @@ export function registerProductRoutes(app: AppInstance, services: PlatformServic
       },
     },
     async (request) => {
-      const product = await products.get({ actor: request.principal, idOrSlug: request.params.idOrSlug });
+      // One statement reads the product with its variants and ready images (media.productImages
+      // would be a second round trip); the URLs are signed here, as media.productImages signs them.
+      const { product, images } = await products.read({
+        actor: request.principal,
+        idOrSlug: request.params.idOrSlug,
+      });
       // Only single-product reads carry images: signing URLs for every row of a listing is not free.
-      return { ...product, images: await media.productImages(product.id) };
+      return {
+        ...product,
+        images: await Promise.all(
+          images.map(async (image) => ({
+            id: image.id,
+            url: (await services.storage.presignDownload({ key: image.storageKey })).url,
+            contentType: image.contentType,
+            altText: image.altText,
+            position: image.position,
+          })),
+        ),
+      };
     },
   );
 

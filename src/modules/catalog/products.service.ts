@@ -10,10 +10,10 @@ import {
   countVariants,
   deleteVariant,
   findProduct,
-  findProductBySlug,
   findSlugFamily,
   findVariant,
   findVariantBySku,
+  type ImageJson,
   insertProduct,
   insertVariant,
   listProducts,
@@ -25,10 +25,12 @@ import {
   type ProductRow,
   type ProductStatus,
   type ProductWithCategory,
+  productReaders,
   refreshMinPrice,
   updateProduct,
   updateVariant,
   type VariantChanges,
+  type VariantJson,
   type VariantRow,
 } from './products.repo.ts';
 import type {
@@ -77,6 +79,11 @@ export interface ProductsService {
   }): Promise<ProductView>;
   removeVariant(options: { actor: Actor; id: string; variantId: string }): Promise<ProductView>;
   get(options: { actor: Actor | null; idOrSlug: string }): Promise<ProductView>;
+  /** `get` plus the product's ready images (unsigned), in the same single statement. */
+  read(options: {
+    actor: Actor | null;
+    idOrSlug: string;
+  }): Promise<{ product: ProductView; images: ImageJson[] }>;
   list(options: { query: ProductListQueryValue }): Promise<ProductPage>;
   listMine(options: {
     actor: Actor;
@@ -98,7 +105,7 @@ const isStaff = (actor: Actor | null) => hasRole(actor as Principal | null, 'sta
 const canManage = (actor: Actor | null, product: ProductRow) =>
   !!actor && (product.sellerId === actor.userId || isStaff(actor));
 
-function toView(row: ProductWithCategory, variants: readonly VariantRow[]): ProductView {
+function toView(row: ProductWithCategory, variants: readonly VariantJson[]): ProductView {
   return {
     id: row.id,
     slug: row.slug,
@@ -180,6 +187,8 @@ function slugNumber(base: string, slug: string): number {
  * concurrent edits; both are written in the transaction that changes the variants.
  */
 export function createProductsService({ db, clock }: { db: Db; clock: Clock }): ProductsService {
+  const readers = productReaders(db);
+
   /** The product for a change by `actor`: locked, and someone else's is a 404. */
   async function loadForChange(tx: DbOrTx, actor: Actor, id: string): Promise<ProductRow> {
     const product = await lockProduct(tx, id);
@@ -250,18 +259,27 @@ export function createProductsService({ db, clock }: { db: Db; clock: Clock }): 
     if (!row) throw skuTaken(input.sku, `${field}.sku`);
   }
 
-  async function page(
-    rows: Array<ProductWithCategory & { sortKey: string | null }>,
+  function page(
+    rows: Array<ProductWithCategory & { sortKey: string | null; variants: VariantJson[] }>,
     limit: number,
     sort: ProductSort,
-  ) {
+  ): ProductPage {
     const more = rows.length > limit;
     const items = more ? rows.slice(0, limit) : rows;
     const last = items.at(-1);
     return {
-      items: await toViews(db, items),
+      items: items.map((row) => toView(row, row.variants)),
       nextCursor: more && last ? encodeCursor({ sort, key: last.sortKey, id: last.id }) : null,
     };
+  }
+
+  /** One statement: the product, its category, variants and ready images. */
+  async function read({ actor, idOrSlug }: { actor: Actor | null; idOrSlug: string }) {
+    const row = UUID.test(idOrSlug)
+      ? await readers.byId(idOrSlug.toLowerCase())
+      : await readers.bySlug(idOrSlug.normalize('NFKC').toLowerCase());
+    if (!row || (row.status !== 'active' && !canManage(actor, row))) throw notFound();
+    return { product: toView(row, row.variants), images: row.images };
   }
 
   return {
@@ -408,14 +426,11 @@ export function createProductsService({ db, clock }: { db: Db; clock: Clock }): 
       });
     },
 
-    async get({ actor, idOrSlug }) {
-      const row = UUID.test(idOrSlug)
-        ? await findProduct(db, idOrSlug.toLowerCase())
-        : await findProductBySlug(db, idOrSlug.normalize('NFKC').toLowerCase());
-      if (!row || (row.status !== 'active' && !canManage(actor, row))) throw notFound();
-      const [result] = await toViews(db, [row]);
-      return result!;
+    async get(options) {
+      return (await read(options)).product;
     },
+
+    read,
 
     async list({ query }) {
       if (query.inStock !== undefined) {
