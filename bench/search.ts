@@ -96,7 +96,7 @@ function childEnv(url: string, port: number): NodeJS.ProcessEnv {
 
 async function startServer(url: string): Promise<{ base: string; child: ChildProcess; port: number }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['dist/main.js', 'start'], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=4', 'dist/main.js', 'start'], {
     cwd: ROOT,
     env: childEnv(url, port),
     stdio: ['ignore', 'ignore', 'pipe'],
