@@ -47,3 +47,20 @@ export async function createUser(
     headers: { authorization: `Bearer ${tokens.accessToken}` },
   };
 }
+
+export type SendArgs = [
+  method: 'POST' | 'PATCH' | 'PUT' | 'DELETE' | 'GET',
+  url: string,
+  user?: TestUser,
+  payload?: object,
+];
+
+/** `app.http.inject` as `user` (anonymous when omitted), with an optional JSON body. */
+export function sendAs(app: TestApp, ...[method, url, user, payload]: SendArgs) {
+  return app.http.inject({
+    method,
+    url,
+    ...(user ? { headers: user.headers } : {}),
+    ...(payload ? { payload } : {}),
+  });
+}

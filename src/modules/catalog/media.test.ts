@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProduct } from '../../../test/factories/catalog.ts';
-import { createUser, type TestUser } from '../../../test/factories/users.ts';
+import { createUser, type SendArgs, sendAs, type TestUser } from '../../../test/factories/users.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
 import type { ImageUploadView, ImageView } from './media.schemas.ts';
 import type { ProductView } from './products.schemas.ts';
@@ -33,18 +33,7 @@ describe('product images', () => {
   });
   afterAll(() => app?.close());
 
-  const send = (
-    method: 'POST' | 'PATCH' | 'DELETE' | 'GET',
-    url: string,
-    user?: TestUser,
-    payload?: object,
-  ) =>
-    app.http.inject({
-      method,
-      url,
-      ...(user ? { headers: user.headers } : {}),
-      ...(payload ? { payload } : {}),
-    });
+  const send = (...args: SendArgs) => sendAs(app, ...args);
 
   /** URLs carry PUBLIC_URL; the same path and query on the listening app is the real upload route. */
   const onApp = (signed: string) => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCategory, createProduct } from '../../../test/factories/catalog.ts';
-import { createUser, type TestUser } from '../../../test/factories/users.ts';
+import { createUser, type SendArgs, sendAs, type TestUser } from '../../../test/factories/users.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
 import type { ProductView } from './products.schemas.ts';
 import { slugify } from './slug.ts';
@@ -35,18 +35,7 @@ describe('products', () => {
   });
   afterAll(() => app?.close());
 
-  const send = (
-    method: 'POST' | 'PATCH' | 'DELETE' | 'GET',
-    url: string,
-    user?: TestUser,
-    payload?: object,
-  ) =>
-    app.http.inject({
-      method,
-      url,
-      ...(user ? { headers: user.headers } : {}),
-      ...(payload ? { payload } : {}),
-    });
+  const send = (...args: SendArgs) => sendAs(app, ...args);
 
   it('a verified seller creates a draft with variants; the price is the lowest variant', async () => {
     const response = await send('POST', '/api/products', seller, {

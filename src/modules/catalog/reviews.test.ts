@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProduct } from '../../../test/factories/catalog.ts';
-import { createUser, type TestUser } from '../../../test/factories/users.ts';
+import { createUser, type SendArgs, sendAs, type TestUser } from '../../../test/factories/users.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
 import { listAudit } from '../../platform/audit/audit.ts';
 import type { ProductView } from './products.schemas.ts';
@@ -33,18 +33,7 @@ describe('reviews', () => {
   });
   afterAll(() => app?.close());
 
-  const send = (
-    method: 'POST' | 'PATCH' | 'DELETE' | 'GET',
-    url: string,
-    user?: TestUser,
-    payload?: object,
-  ) =>
-    app.http.inject({
-      method,
-      url,
-      ...(user ? { headers: user.headers } : {}),
-      ...(payload ? { payload } : {}),
-    });
+  const send = (...args: SendArgs) => sendAs(app, ...args);
 
   const rating = async (productId: string) =>
     ((await send('GET', `/api/products/${productId}`)).json() as ProductView).rating;
