@@ -3,7 +3,12 @@ import { AppError } from '../../platform/errors/index.ts';
 import type { AccountsContext } from './accounts.context.ts';
 import { passwordResetTemplate, verifyEmailTemplate } from './accounts.templates.ts';
 import { hashToken, newOpaqueToken } from './secure-tokens.ts';
-import { insertUserToken, latestUserToken, voidUserTokens } from './user-tokens.repo.ts';
+import {
+  insertUserToken,
+  latestUserToken,
+  type UserTokenPurpose,
+  voidUserTokens,
+} from './user-tokens.repo.ts';
 import type { User } from './users.repo.ts';
 
 const VERIFY_TTL_HOURS = 48;
@@ -22,6 +27,45 @@ function throttle(context: AccountsContext, lastSentAt: Date | undefined): void 
   }
 }
 
+/**
+ * Stores a new single-use token (as its hash) and emails a link carrying it, in the caller's
+ * transaction: the email goes out only if the token row commits.
+ */
+async function emailTokenLink(
+  context: AccountsContext,
+  tx: DbOrTx,
+  user: User,
+  link: {
+    purpose: UserTokenPurpose;
+    ttlMs: number;
+    path: string;
+    template: string;
+    data: Record<string, unknown>;
+  },
+): Promise<void> {
+  const { clock, config, notifier } = context.services;
+  const token = newOpaqueToken();
+  const now = clock.now();
+  await insertUserToken(tx, {
+    userId: user.id,
+    purpose: link.purpose,
+    tokenHash: hashToken(token),
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + link.ttlMs),
+  });
+  await notifier.notify(tx, {
+    template: link.template,
+    locale: user.locale,
+    data: {
+      name: user.displayName,
+      link: `${config.server.publicUrl}${link.path}?token=${token}`,
+      ...link.data,
+    },
+    to: { email: user.email },
+    dedupeKey: `${link.purpose}:${hashToken(token)}`,
+  });
+}
+
 /** Creates a verification token and emails its link, in the caller's transaction. */
 export async function sendVerificationEmail(
   context: AccountsContext,
@@ -29,27 +73,13 @@ export async function sendVerificationEmail(
   user: User,
   options: { throttled: boolean },
 ): Promise<void> {
-  const { clock, config, notifier } = context.services;
   if (options.throttled) throttle(context, (await latestUserToken(tx, user.id, 'verify_email'))?.createdAt);
-  const token = newOpaqueToken();
-  const now = clock.now();
-  await insertUserToken(tx, {
-    userId: user.id,
+  await emailTokenLink(context, tx, user, {
     purpose: 'verify_email',
-    tokenHash: hashToken(token),
-    createdAt: now,
-    expiresAt: new Date(now.getTime() + VERIFY_TTL_HOURS * 3_600_000),
-  });
-  await notifier.notify(tx, {
+    ttlMs: VERIFY_TTL_HOURS * 3_600_000,
+    path: '/verify-email',
     template: verifyEmailTemplate.name,
-    locale: user.locale,
-    data: {
-      name: user.displayName,
-      link: `${config.server.publicUrl}/verify-email?token=${token}`,
-      hours: VERIFY_TTL_HOURS,
-    },
-    to: { email: user.email },
-    dedupeKey: `verify-email:${hashToken(token)}`,
+    data: { hours: VERIFY_TTL_HOURS },
   });
 }
 
@@ -59,27 +89,13 @@ export async function sendPasswordResetEmail(
   tx: DbOrTx,
   user: User,
 ): Promise<void> {
-  const { clock, config, notifier } = context.services;
   throttle(context, (await latestUserToken(tx, user.id, 'reset_password'))?.createdAt);
-  const now = clock.now();
-  await voidUserTokens(tx, user.id, 'reset_password', now);
-  const token = newOpaqueToken();
-  await insertUserToken(tx, {
-    userId: user.id,
+  await voidUserTokens(tx, user.id, 'reset_password', context.services.clock.now());
+  await emailTokenLink(context, tx, user, {
     purpose: 'reset_password',
-    tokenHash: hashToken(token),
-    createdAt: now,
-    expiresAt: new Date(now.getTime() + RESET_TTL_MINUTES * 60_000),
-  });
-  await notifier.notify(tx, {
+    ttlMs: RESET_TTL_MINUTES * 60_000,
+    path: '/reset-password',
     template: passwordResetTemplate.name,
-    locale: user.locale,
-    data: {
-      name: user.displayName,
-      link: `${config.server.publicUrl}/reset-password?token=${token}`,
-      minutes: RESET_TTL_MINUTES,
-    },
-    to: { email: user.email },
-    dedupeKey: `password-reset:${hashToken(token)}`,
+    data: { minutes: RESET_TTL_MINUTES },
   });
 }
