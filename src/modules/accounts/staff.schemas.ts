@@ -1,14 +1,10 @@
 import Type, { type Static } from 'typebox';
 import { DateTime, NullableDateTime } from '../../platform/http/schemas.ts';
+import { RoleSchema, toUserView } from './accounts.schemas.ts';
 import { ROLES } from './accounts.tables.ts';
 import type { SellerProfile, User } from './users.repo.ts';
 
-export const RoleSchema = Type.Union([
-  Type.Literal('buyer'),
-  Type.Literal('seller'),
-  Type.Literal('staff'),
-  Type.Literal('admin'),
-]);
+export { RoleSchema };
 export const UserStatusSchema = Type.Union([
   Type.Literal('active'),
   Type.Literal('deactivated'),
@@ -67,21 +63,13 @@ export const AdminUserView = Type.Object(
 );
 export type AdminUserViewT = Static<typeof AdminUserView>;
 
+/** The user's own view plus what only staff see (status, exact times). */
 export function toAdminUserView(user: User): AdminUserViewT {
+  const { emailVerified: _verified, ...shared } = toUserView(user);
   return {
-    id: user.id,
-    email: user.email,
+    ...shared,
     emailVerifiedAt: user.emailVerifiedAt,
-    displayName: user.displayName,
-    roles: user.roles,
     status: user.status,
-    locale: user.locale,
-    timeZone: user.timeZone,
-    bio: user.bio,
-    phone: user.phone,
-    hasAvatar: user.avatarKey !== null,
-    hasPassword: user.passwordHash !== null,
-    googleLinked: user.googleSubject !== null,
     createdAt: user.createdAt,
     updatedAt: user.updatedAt,
     deletedAt: user.deletedAt,
