@@ -102,7 +102,10 @@ describe('Google sign-in', () => {
   it('creates one account when the first two sign-ins race', async () => {
     const claims = identity();
     const responses = await Promise.all([signInAs(claims), signInAs(claims), signInAs(claims)]);
-    expect(responses.map((response) => response.statusCode)).toEqual([200, 200, 200]);
+    expect(
+      responses.map((response) => response.statusCode),
+      responses.map((response) => response.body).join(' | '),
+    ).toEqual([200, 200, 200]);
     const bodies = responses.map((response) => response.json());
     expect(new Set(bodies.map((body) => body.user.id)).size).toBe(1);
     expect(bodies.filter((body) => body.created)).toHaveLength(1);
