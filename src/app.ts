@@ -1,5 +1,11 @@
 import { accountsModule } from './modules/accounts/index.ts';
+import { cartModule } from './modules/cart/index.ts';
 import { catalogModule } from './modules/catalog/index.ts';
+import { checkoutModule } from './modules/checkout/index.ts';
+import { currencyModule } from './modules/currency/index.ts';
+import { inventoryModule } from './modules/inventory/index.ts';
+import { ordersModule } from './modules/orders/index.ts';
+import { paymentsModule } from './modules/payments/index.ts';
 import { registerAuditRoutes } from './platform/audit/audit.routes.ts';
 import type { Config } from './platform/config/config.ts';
 import { type AppInstance, buildHttpApp } from './platform/http/http-app.ts';
@@ -10,7 +16,17 @@ import { registerRealtimeRoutes } from './platform/realtime/index.ts';
 import { registerStorageRoutes } from './platform/storage/index.ts';
 
 /** The feature modules, in registration order. A module is added here and nowhere else. */
-export const modules: readonly CaravanModule[] = [notifyModule, accountsModule, catalogModule];
+export const modules: readonly CaravanModule[] = [
+  notifyModule,
+  accountsModule,
+  catalogModule,
+  inventoryModule,
+  cartModule,
+  ordersModule,
+  paymentsModule,
+  checkoutModule,
+  currencyModule,
+];
 
 /**
  * `all` serves HTTP and runs jobs and schedules (the default); `api` only serves HTTP (jobs are

@@ -91,6 +91,41 @@ export interface Config {
     readonly baseUrl: string | undefined;
     readonly imageModel: string;
   };
+  readonly commerce: {
+    /** How long checkout holds stock for an unpaid order. */
+    readonly holdMinutes: number;
+    /** Unpaid orders older than this are cancelled by the hourly payment-timeout job. */
+    readonly paymentGraceHours: number;
+    readonly checkoutLockout: {
+      readonly maxFailures: number;
+      readonly windowSeconds: number;
+      readonly lockoutSeconds: number;
+    };
+    /** Flat shipping per order, minor units by currency, until the shipping module quotes rates. */
+    readonly shippingFlatRates: Readonly<Record<string, number>>;
+  };
+  readonly payments: {
+    readonly provider: 'local' | 'stripe' | 'paypal';
+    readonly stripe:
+      | {
+          readonly secretKey: string;
+          readonly webhookSecret: string;
+          readonly apiBaseUrl: string | undefined;
+          readonly mode: 'checkout_session' | 'payment_intent';
+          readonly toleranceSeconds: number;
+        }
+      | undefined;
+    readonly paypal:
+      | {
+          readonly clientId: string;
+          readonly clientSecret: string;
+          readonly webhookId: string;
+          readonly environment: 'sandbox' | 'production';
+          readonly apiBaseUrl: string | undefined;
+        }
+      | undefined;
+  };
+  readonly currency: { readonly provider: 'local' | 'ecb'; readonly ecbUrl: string };
 }
 
 export class ConfigError extends Error {
@@ -128,6 +163,17 @@ function crossFieldProblems(env: Env): string[] {
   }
   if (env.NODE_ENV === 'production' && !env.JWT_PRIVATE_KEY) {
     problems.push('JWT_PRIVATE_KEY: required in production (signs access tokens; share it across instances)');
+  }
+  if (env.PAYMENT_PROVIDER === 'stripe' && !(env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET)) {
+    problems.push('STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET: required when PAYMENT_PROVIDER=stripe');
+  }
+  if (
+    env.PAYMENT_PROVIDER === 'paypal' &&
+    !(env.PAYPAL_CLIENT_ID && env.PAYPAL_CLIENT_SECRET && env.PAYPAL_WEBHOOK_ID)
+  ) {
+    problems.push(
+      'PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET and PAYPAL_WEBHOOK_ID: required when PAYMENT_PROVIDER=paypal',
+    );
   }
   return problems;
 }
@@ -254,7 +300,51 @@ export function loadConfig(raw: RawEnv): Config {
       turnstile: { secret: env.TURNSTILE_SECRET, verifyUrl: env.TURNSTILE_VERIFY_URL },
     },
     openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, imageModel: env.OPENAI_IMAGE_MODEL },
+    commerce: {
+      holdMinutes: env.CHECKOUT_HOLD_MINUTES,
+      paymentGraceHours: env.ORDER_PAYMENT_GRACE_HOURS,
+      checkoutLockout: {
+        maxFailures: env.CHECKOUT_MAX_PAYMENT_FAILURES,
+        windowSeconds: env.CHECKOUT_FAILURE_WINDOW_SECONDS,
+        lockoutSeconds: env.CHECKOUT_LOCKOUT_SECONDS,
+      },
+      shippingFlatRates: parseFlatRates(env.SHIPPING_FLAT_RATES),
+    },
+    payments: {
+      provider: env.PAYMENT_PROVIDER,
+      stripe:
+        env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET
+          ? {
+              secretKey: env.STRIPE_SECRET_KEY,
+              webhookSecret: env.STRIPE_WEBHOOK_SECRET,
+              apiBaseUrl: env.STRIPE_API_BASE_URL,
+              mode: env.STRIPE_CHECKOUT_MODE,
+              toleranceSeconds: env.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+            }
+          : undefined,
+      paypal:
+        env.PAYPAL_CLIENT_ID && env.PAYPAL_CLIENT_SECRET && env.PAYPAL_WEBHOOK_ID
+          ? {
+              clientId: env.PAYPAL_CLIENT_ID,
+              clientSecret: env.PAYPAL_CLIENT_SECRET,
+              webhookId: env.PAYPAL_WEBHOOK_ID,
+              environment: env.PAYPAL_ENVIRONMENT,
+              apiBaseUrl: env.PAYPAL_API_BASE_URL,
+            }
+          : undefined,
+    },
+    currency: { provider: env.EXCHANGE_RATES_PROVIDER, ecbUrl: env.ECB_RATES_URL },
   });
+}
+
+/** `USD:500,KRW:4000` → { USD: 500, KRW: 4000 } (minor units per order). */
+function parseFlatRates(value: string): Readonly<Record<string, number>> {
+  return Object.fromEntries(
+    value.split(',').map((pair) => {
+      const [currency, amount] = pair.split(':');
+      return [currency, Number(amount)];
+    }),
+  );
 }
 
 /** The one place that reads process.env. */

@@ -78,6 +78,37 @@ export const EnvSchema = Type.Object({
   OPENAI_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
   OPENAI_BASE_URL: Type.Optional(Type.String({ format: 'uri' })),
   OPENAI_IMAGE_MODEL: Type.String({ default: 'gpt-image-2' }),
+  CHECKOUT_HOLD_MINUTES: Type.Integer({ minimum: 1, maximum: 1440, default: 15 }),
+  ORDER_PAYMENT_GRACE_HOURS: Type.Integer({ minimum: 1, default: 72 }),
+  CHECKOUT_MAX_PAYMENT_FAILURES: Type.Integer({ minimum: 1, default: 5 }),
+  CHECKOUT_FAILURE_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3600 }),
+  CHECKOUT_LOCKOUT_SECONDS: Type.Integer({ minimum: 1, default: 1800 }),
+  SHIPPING_FLAT_RATES: Type.String({
+    pattern: '^([A-Z]{3}:[0-9]+)(,[A-Z]{3}:[0-9]+)*$',
+    default: 'USD:500,EUR:500,KRW:4000,PKR:25000',
+  }),
+  PAYMENT_PROVIDER: Type.Union([Type.Literal('local'), Type.Literal('stripe'), Type.Literal('paypal')], {
+    default: 'local',
+  }),
+  STRIPE_SECRET_KEY: Type.Optional(Type.String({ pattern: '^(sk|rk)_' })),
+  STRIPE_WEBHOOK_SECRET: Type.Optional(Type.String({ pattern: '^whsec_' })),
+  STRIPE_API_BASE_URL: Type.Optional(Type.String({ format: 'uri' })),
+  STRIPE_CHECKOUT_MODE: Type.Union([Type.Literal('checkout_session'), Type.Literal('payment_intent')], {
+    default: 'checkout_session',
+  }),
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 300 }),
+  PAYPAL_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  PAYPAL_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  PAYPAL_WEBHOOK_ID: Type.Optional(Type.String({ minLength: 1 })),
+  PAYPAL_ENVIRONMENT: Type.Union([Type.Literal('sandbox'), Type.Literal('production')], {
+    default: 'sandbox',
+  }),
+  PAYPAL_API_BASE_URL: Type.Optional(Type.String({ format: 'uri' })),
+  EXCHANGE_RATES_PROVIDER: Type.Union([Type.Literal('local'), Type.Literal('ecb')], { default: 'local' }),
+  ECB_RATES_URL: Type.String({
+    format: 'uri',
+    default: 'https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist-90d.xml',
+  }),
 });
 
 export type Env = Static<typeof EnvSchema>;

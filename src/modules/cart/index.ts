@@ -1,0 +1,5 @@
+import type { CaravanModule } from '../../platform/module.ts';
+
+export const cartModule: CaravanModule = {
+  name: 'cart',
+};
