@@ -110,8 +110,17 @@ export const paymentEvents = pgTable(
     action: text('action', { enum: PAYMENT_ACTIONS }).notNull(),
     /** Which payment it concerns, in provider ids (resolved to our payment when applied). */
     paymentRef: text('payment_ref'),
+    secondaryRef: text('secondary_ref'),
+    ourPaymentId: text('our_payment_id'),
     amountMinor: bigint('amount_minor', { mode: 'number' }),
     currency: text('currency'),
+    refundRef: text('refund_ref'),
+    refundAmountMinor: bigint('refund_amount_minor', { mode: 'number' }),
+    refundTotalMinor: bigint('refund_total_minor', { mode: 'number' }),
+    disputeRef: text('dispute_ref'),
+    failureCode: text('failure_code'),
+    /** Our payment, once the event was matched to it. */
+    paymentId: uuid('payment_id'),
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
     /** `webhook` or `reconciliation`. */
