@@ -2,7 +2,7 @@ import type { DbOrTx } from '../../platform/db/types.ts';
 import { createFailureCounter, type FailureCounter } from '../../platform/security/failure-counter.ts';
 import type { PlatformServices } from '../../platform/services.ts';
 import { markCartCheckedOut } from '../cart/index.ts';
-import { applyPaymentToOrder } from '../orders/index.ts';
+import { applyPaymentToOrder, ordersDeps } from '../orders/index.ts';
 import { deriveStatus, mergeEvent, type PaymentFacts } from './payment-state.ts';
 import { applyPaymentEventJob, capturePaymentJob } from './payments.jobs.ts';
 import {
@@ -182,7 +182,7 @@ async function settleOrder(
   change: { status: PaymentStatus; previousStatus: PaymentStatus; facts: PaymentFacts },
 ): Promise<void> {
   const { status, previousStatus, facts } = change;
-  const { refundMinor } = await applyPaymentToOrder(tx, ordersDepsOf(services), {
+  const { refundMinor } = await applyPaymentToOrder(tx, ordersDeps(services), {
     orderId: payment.orderId,
     paymentId: payment.id,
     provider: payment.provider,
@@ -211,8 +211,4 @@ async function settleOrder(
       idempotencyKey: `auto:${payment.id}:${facts.capturedMinor}`,
     });
   }
-}
-
-export function ordersDepsOf(services: PlatformServices) {
-  return { clock: services.clock, notifier: services.notifier, jobs: services.jobs, logger: services.logger };
 }
