@@ -1,11 +1,10 @@
 import type { CaravanModule } from '../../platform/module.ts';
-import './inventory.errors.ts';
 import { expireHoldsCron, expireHoldsJob } from './inventory.jobs.ts';
 import { registerInventoryRoutes } from './inventory.routes.ts';
 import { seedInventory } from './inventory.seed.ts';
 
 export { availableQuantities } from './availability.ts';
-export type { ShortLine } from './inventory.errors.ts';
+export { outOfStock, type ShortLine } from './inventory.errors.ts';
 export {
   type ExpiredHoldsReport,
   expireHoldsCron,
