@@ -151,7 +151,7 @@ export function createRateBook(rank: SourceRank, rows: Iterable<StoredRate> = []
         to,
         rate,
         asOf: best.asOf,
-        source: [...new Set(best.legs.map((item) => item.row.source))].join('+'),
+        source: [...new Set(best.legs.map((item) => item.row.source))].sort().join('+'),
         legs: best.legs.map((item) => item.row),
       };
     },
