@@ -540,9 +540,9 @@ export async function startFakeStripe(options: { now?: () => Date } = {}): Promi
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const rawBody = Buffer.concat(chunks).toString('utf8');
-      const { reply, entry } = answer(request, rawBody);
-      requests.push(entry);
       const requestId = `req_${token(14)}`;
+      const { reply, entry } = answer(request, rawBody, requestId);
+      requests.push(entry);
       response.writeHead(reply.status, {
         'content-type': 'application/json',
         'request-id': requestId,
@@ -552,7 +552,11 @@ export async function startFakeStripe(options: { now?: () => Date } = {}): Promi
     });
   });
 
-  function answer(request: IncomingMessage, rawBody: string): { reply: Reply; entry: FakeStripeRequest } {
+  function answer(
+    request: IncomingMessage,
+    rawBody: string,
+    requestId: string,
+  ): { reply: Reply; entry: FakeStripeRequest } {
     const method = request.method ?? 'GET';
     const url = new URL(request.url ?? '/', 'http://fake');
     const path = url.pathname;
@@ -621,7 +625,7 @@ export async function startFakeStripe(options: { now?: () => Date } = {}): Promi
       }
     }
 
-    const context: Context = { requestId: `req_${token(14)}`, idempotencyKey };
+    const context: Context = { requestId, idempotencyKey };
     let reply: Reply;
     let store = true;
     try {

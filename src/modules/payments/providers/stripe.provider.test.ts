@@ -170,6 +170,32 @@ describe('stripe provider: creating payments', () => {
     expect(h.fake.session(created.providerRef)).toMatchObject({ amount_total: 50_000, currency: 'krw' });
   });
 
+  it("converts ISK to Stripe's two-decimal form on the way out and back to whole krónur in events", async () => {
+    const input = paymentInput({
+      currency: 'ISK',
+      amountMinor: 5000,
+      lines: [{ title: 'Lopapeysa', quantity: 1, unitPriceMinor: 5000 }],
+    });
+    const { providerRef } = await h.sessions.createPayment(input);
+
+    const [request] = h.postsWithKey(input.idempotencyKey);
+    expect(request!.body.line_items).toEqual([
+      {
+        quantity: '1',
+        price_data: { currency: 'isk', unit_amount: '500000', product_data: { name: 'Lopapeysa' } },
+      },
+    ]);
+    const completed = h.fake
+      .completeSession(providerRef)
+      .find((e) => e.type === 'checkout.session.completed')!;
+    const delivery = h.fake.signedDelivery(completed);
+    const mapped = await h.sessions.verifyWebhook({
+      rawBody: Buffer.from(delivery.body),
+      headers: delivery.headers,
+    });
+    expect(mapped).toMatchObject({ action: 'captured', amountMinor: 5000, currency: 'ISK' });
+  });
+
   it('creates a PaymentIntent in payment_intent mode and returns its client secret', async () => {
     const input = paymentInput({ amountMinor: 4599, currency: 'EUR' });
     const created = await h.intents.createPayment(input);
