@@ -749,7 +749,7 @@ describe('stripe provider: listing events for reconciliation', () => {
     });
   });
 
-  it('pages through more than one page and keeps the oldest `limit`', async () => {
+  it('pages through more than one page; past `limit` it keeps the newest, still oldest first', async () => {
     h.clock.set('2026-04-02T00:00:00Z');
     const since = h.clock.now();
     const recorded: FakeStripeEvent[] = [];
@@ -765,16 +765,20 @@ describe('stripe provider: listing events for reconciliation', () => {
         }),
       );
     }
-    const before = h.fake.requests.length;
+    const eventPages = (from: number) =>
+      h.fake.requests.slice(from).filter((request) => request.path === '/v1/events');
 
+    let before = h.fake.requests.length;
     const all = await h.sessions.listEvents({ since, limit: 500 });
     expect(all.map((event) => event.eventId)).toEqual(recorded.map((event) => event.id));
-    const pages = h.fake.requests.slice(before).filter((request) => request.path === '/v1/events');
-    expect(pages.length).toBe(2);
+    const pages = eventPages(before);
+    expect(pages.map((page) => page.query.limit)).toEqual(['100', '100']);
     expect(pages[1]!.query.starting_after).toBe(recorded[30]!.id);
 
-    const oldest = await h.sessions.listEvents({ since, limit: 5 });
-    expect(oldest.map((event) => event.eventId)).toEqual(recorded.slice(0, 5).map((event) => event.id));
-    expect(oldest.every((event) => event.action === 'canceled')).toBe(true);
+    before = h.fake.requests.length;
+    const newest = await h.sessions.listEvents({ since, limit: 5 });
+    expect(newest.map((event) => event.eventId)).toEqual(recorded.slice(-5).map((event) => event.id));
+    expect(newest.every((event) => event.action === 'canceled')).toBe(true);
+    expect(eventPages(before)).toHaveLength(1);
   });
 });

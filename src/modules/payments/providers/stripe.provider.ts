@@ -127,19 +127,21 @@ export async function createStripeProvider(options: StripeProviderOptions): Prom
       if (limit <= 0) return [];
       const newestFirst: Stripe.Event[] = [];
       try {
-        // Stripe lists newest first and has no ascending order: read the whole window, then keep
-        // its oldest `limit`, so a caller that advances `since` past what it got never skips any.
+        // Stripe lists newest first. When the window holds more than `limit`, the newest are kept:
+        // reconciliation reads a sliding window, so older events were covered by earlier runs,
+        // while the newest are the ones a lost webhook can still be missing.
         for await (const event of stripe.events.list({
           created: { gte: Math.floor(since.getTime() / 1000) },
           types: [...STRIPE_EVENT_TYPES],
-          limit: 100,
+          limit: Math.min(limit, 100),
         })) {
           newestFirst.push(event);
+          if (newestFirst.length >= limit) break;
         }
       } catch (error) {
         throw providerError('could not list events', error);
       }
-      return newestFirst.reverse().slice(0, limit).map(mapStripeEvent);
+      return newestFirst.reverse().map(mapStripeEvent);
     },
   };
 }
