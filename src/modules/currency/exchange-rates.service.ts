@@ -232,15 +232,12 @@ export function createExchangeRatesService({
       ]);
       const book = createRateBook(rank, before);
       const entries: HistoryEntryView[] = [];
-      // Days in order; within a day the preferred source goes last so it wins the pair.
-      const ordered = [...within].sort((a, b) =>
-        a.asOf !== b.asOf ? (a.asOf < b.asOf ? -1 : 1) : rank(b.source) - rank(a.source),
-      );
-      for (let index = 0; index < ordered.length; ) {
-        const day = ordered[index]!.asOf;
-        for (; index < ordered.length && ordered[index]!.asOf === day; index++) book.put(ordered[index]!);
+      // `within` is oldest first; the book keeps, per pair, the newest row and on its day the preferred source.
+      for (let index = 0; index < within.length; ) {
+        const day = within[index]!.asOf;
+        for (; index < within.length && within[index]!.asOf === day; index++) book.put(within[index]!);
         const resolved = book.resolve(base, quote);
-        // A day counts when a rate the answer uses was dated that day; other pairs' days do not.
+        // A day counts when a rate the answer uses is dated that day; other pairs' days do not.
         if (resolved?.legs.some((leg) => leg.asOf === day)) {
           entries.push({ asOf: day, rate: toDecimalString(resolved.rate), source: resolved.source });
         }

@@ -198,3 +198,28 @@ describe('first start with the bundled local rates', () => {
     });
   });
 });
+
+describe('first start with the ECB unreachable', () => {
+  let app: TestApp;
+  let ecb: FakeEcb;
+  beforeAll(async () => {
+    ecb = await startFakeEcb([day('2022-05-02', '1.0524')]);
+    app = await buildTestApp({ env: { EXCHANGE_RATES_PROVIDER: 'ecb', ECB_RATES_URL: ecb.historyUrl } });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await ecb?.close();
+  });
+
+  it('start-up goes on and a background job fetches the rates', async () => {
+    ecb.answerNext({ status: 503, body: 'maintenance', contentType: 'text/plain' });
+    await seedExchangeRates(app.platform);
+    expect(ecb.requests).toHaveLength(1);
+    const rows = await waitFor(async () => {
+      const stored = await app.platform.db.select().from(exchangeRates);
+      return stored.length === 4 && stored;
+    });
+    expect(rows.every((row) => row.source === 'ecb' && row.asOf === '2022-05-02')).toBe(true);
+    expect(ecb.requests).toHaveLength(2);
+  });
+});
