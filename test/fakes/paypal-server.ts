@@ -87,6 +87,8 @@ export interface FakePayPal {
   ): PayPalWebhookEvent;
   /** The next refund is created with this status (no PAYMENT.CAPTURE.REFUNDED unless COMPLETED). */
   nextRefundStatus(status: 'PENDING' | 'FAILED' | 'CANCELLED'): void;
+  /** Every access token issued so far stops working (PayPal revoked them or they expired early). */
+  revokeTokens(): void;
   /** The next API request (not the certificate) fails with this status and PayPal error name/issue. */
   failNext(status: number, name?: string, issue?: string): void;
   /** The event as PayPal would POST it to a webhook: JSON body and signed transmission headers. */
@@ -638,6 +640,9 @@ export async function startFakePayPal(
     },
     nextRefundStatus(status) {
       refundStatus = status;
+    },
+    revokeTokens() {
+      tokens.clear();
     },
     failNext(status, name = 'INTERNAL_SERVER_ERROR', issue) {
       nextFailure = { status, name, issue };

@@ -14,6 +14,8 @@ export interface PayPalRest {
   readonly baseUrl: string;
   /** A client-credentials token, cached until shortly before it expires; shared with the SDK. */
   accessToken(): Promise<PayPalAccessToken>;
+  /** Drops the cached token if it is this one (PayPal answered 401 to it: revoked or expired early). */
+  forget(accessToken: string): void;
   /** GET with the bearer token. `pathOrUrl` may be absolute but must stay on `baseUrl`'s origin. */
   getJson(pathOrUrl: string, operation: string): Promise<Record<string, unknown>>;
 }
@@ -67,9 +69,14 @@ export function createPayPalRest(options: {
     return pending;
   }
 
+  function forget(accessToken: string): void {
+    if (cached?.accessToken === accessToken) cached = null;
+  }
+
   return {
     baseUrl: base.href.replace(/\/$/, ''),
     accessToken,
+    forget,
     async getJson(pathOrUrl, operation) {
       const url = new URL(pathOrUrl.replace(/^\//, ''), base);
       // Next-page links come from the response; the bearer token goes nowhere but PayPal.
@@ -78,11 +85,20 @@ export function createPayPalRest(options: {
           details: { operation },
         });
       }
+      const get = (accessToken: string) =>
+        call(operation, url, {
+          method: 'GET',
+          headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+        });
       const token = await accessToken();
-      return call(operation, url, {
-        method: 'GET',
-        headers: { authorization: `Bearer ${token.accessToken}`, accept: 'application/json' },
-      });
+      try {
+        return await get(token.accessToken);
+      } catch (error) {
+        if (!(error instanceof AppError && error.details?.status === 401)) throw error;
+        // A token PayPal no longer takes: one retry with a fresh one.
+        forget(token.accessToken);
+        return get((await accessToken()).accessToken);
+      }
     },
   };
 }

@@ -118,7 +118,11 @@ export function createPayPalWebhookVerifier(options: {
 /** CRC-32 (IEEE) as PayPal computes it, unsigned. node:zlib has it from Node 22.2. */
 export function crc32(data: Uint8Array): number {
   const native = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
-  if (native) return native(data) >>> 0;
+  return native ? native(data) >>> 0 : crc32Portable(data);
+}
+
+/** The same CRC-32 for runtimes without zlib.crc32. */
+export function crc32Portable(data: Uint8Array): number {
   let crc = 0xffffffff;
   for (const byte of data) {
     crc = (CRC_TABLE[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);

@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import * as zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type FakePayPal,
@@ -10,6 +11,7 @@ import { createFakeClock, type FakeClock } from '../../../platform/clock/clock.t
 import { AppError } from '../../../platform/errors/index.ts';
 import type { CreatePaymentInput, PaymentProvider, WebhookRequest } from './payment-provider.port.ts';
 import { createPayPalProvider } from './paypal.provider.ts';
+import { crc32, crc32Portable } from './paypal-webhook-verify.ts';
 
 const PUBLIC_URL = 'https://shop.example.com';
 
@@ -504,8 +506,13 @@ describe('PayPal provider against the loopback fake', () => {
     });
 
     it('ignores PAYMENT.CAPTURE.PENDING and event types it does not use', async () => {
+      const { captureId } = await capturedPayment();
+      const completed = fake.events.find(
+        (event) => event.event_type === 'PAYMENT.CAPTURE.COMPLETED' && event.resource.id === captureId,
+      );
+      if (!completed) throw new Error('capture event missing');
       const pendingEvent: PayPalWebhookEvent = {
-        ...lastEvent(fake, 'PAYMENT.CAPTURE.COMPLETED'),
+        ...completed,
         id: `WH-${randomUUID()}`,
         event_type: 'PAYMENT.CAPTURE.PENDING',
       };
@@ -721,6 +728,53 @@ describe('PayPal provider against the loopback fake', () => {
   });
 
   describe('credentials', () => {
+    function freshProvider(): Promise<PaymentProvider> {
+      return createPayPalProvider({
+        config: {
+          clientId: fake.clientId,
+          clientSecret: fake.clientSecret,
+          webhookId: fake.webhookId,
+          environment: 'sandbox',
+          apiBaseUrl: fake.baseUrl,
+        },
+        clock,
+        publicUrl: PUBLIC_URL,
+      });
+    }
+
+    it('recovers after the token endpoint failed once', async () => {
+      const fresh = await freshProvider();
+      fake.failNext(503, 'SERVICE_UNAVAILABLE');
+      const error = await rejection(fresh.createPayment(paymentInput()));
+      expect(error.details).toMatchObject({
+        operation: 'oauth2_token',
+        status: 503,
+        name: 'SERVICE_UNAVAILABLE',
+      });
+      const created = await fresh.createPayment(paymentInput());
+      expect(fake.order(created.providerRef)).toBeDefined();
+    });
+
+    it('fetches a new token and retries once when PayPal stops taking the cached one', async () => {
+      const fresh = await freshProvider();
+      await fresh.createPayment(paymentInput());
+      const tokenCalls = () => fake.requests.filter((request) => request.path === '/v1/oauth2/token').length;
+      const before = tokenCalls();
+
+      fake.revokeTokens();
+      const created = await fresh.createPayment(paymentInput());
+      expect(fake.order(created.providerRef)).toBeDefined();
+      const [refused, token, retried] = fake.requests.slice(-3);
+      expect(refused).toMatchObject({ path: '/v2/checkout/orders', status: 401 });
+      expect(token).toMatchObject({ path: '/v1/oauth2/token', status: 200 });
+      expect(retried).toMatchObject({ path: '/v2/checkout/orders', status: 201 });
+      expect(retried?.headers['paypal-request-id']).toBe(refused?.headers['paypal-request-id']);
+
+      fake.revokeTokens();
+      await expect(fresh.listEvents({ since: clock.now(), limit: 5 })).resolves.toBeInstanceOf(Array);
+      expect(tokenCalls()).toBe(before + 2);
+    });
+
     it('fails with payment_provider_error on wrong credentials and never echoes a secret', async () => {
       const wrong = await createPayPalProvider({
         config: {
@@ -827,5 +881,18 @@ describe('PayPal webhook certificate policy without a configured API base URL', 
       expect(error.details?.reason).toBe('certificate URL not trusted');
     }
     expect(fetched).toEqual([trusted]);
+  });
+});
+
+describe('CRC-32 of the webhook body', () => {
+  it('matches zlib, and the portable table matches it too (unsigned, as PayPal signs it)', () => {
+    // Known value: CRC-32 of "123456789" is 0xCBF43926.
+    expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+    expect(crc32Portable(Buffer.from('123456789'))).toBe(0xcbf43926);
+    for (const size of [0, 1, 7, 64, 1000, 65_537]) {
+      const data = randomBytes(size);
+      expect(crc32Portable(data)).toBe(zlib.crc32(data) >>> 0);
+      expect(crc32(data)).toBe(zlib.crc32(data) >>> 0);
+    }
   });
 });

@@ -25,8 +25,9 @@ const TIMEOUT_MS = 15_000;
 // PayPal's field limits (Orders v2): longer values are refused, not truncated.
 const NAME_LIMIT = 127;
 const NOTE_LIMIT = 255;
-// PayPal's webhooks-events list pages at most this many.
-const EVENTS_PAGE_SIZE = 300;
+// PayPal documents no maximum page size for the webhooks-events list; stay modest.
+const EVENTS_PAGE_SIZE = 100;
+const WEBHOOK_EVENTS_PATH = '/v1/notifications/webhooks-events';
 
 /**
  * The PayPal adapter: Orders v2 with intent CAPTURE through the official SDK, webhooks verified
@@ -59,31 +60,41 @@ export async function createPayPalProvider(options: {
   const client = new sdk.Client({
     environment: config.environment === 'production' ? sdk.Environment.Production : sdk.Environment.Sandbox,
     timeout: TIMEOUT_MS,
+    // The SDK's own token refresh keeps a failed token request as its token for good (every later
+    // call rethrows it, measured with one 503 from the token endpoint), and judges expiry by
+    // Date.now(). So it gets a placeholder it never refreshes, and the interceptor below puts our
+    // token (one cache for SDK and fetch calls, retried after a failure) on every request.
     clientCredentialsAuthCredentials: {
-      oAuthClientId: config.clientId,
-      oAuthClientSecret: config.clientSecret,
-      // One token cache for the SDK and our fetch calls. The SDK judges expiry by Date.now(), so
-      // it is told the remaining lifetime rather than our clock's absolute time.
-      oAuthTokenProvider: async () => {
-        const token = await rest.accessToken();
-        const remainingSeconds = Math.max(1, Math.floor((token.expiresAt - clock.now().getTime()) / 1000));
-        return {
-          accessToken: token.accessToken,
-          tokenType: 'Bearer',
-          expiry: BigInt(Math.floor(Date.now() / 1000) + remainingSeconds),
-        };
-      },
+      oAuthClientId: '',
+      oAuthClientSecret: '',
+      oAuthToken: { accessToken: 'set-per-request', tokenType: 'Bearer' },
     },
   });
-  // The SDK knows only PayPal's two hosts; with PAYPAL_API_BASE_URL (a fake in tests) every request
-  // it builds is re-pointed there. Same paths, same bodies, same headers.
   const baseFactory = client.getRequestBuilderFactory();
   const routedClient: ConstructorParameters<typeof OrdersController>[0] = {
     getRequestBuilderFactory: () => (method, path) => {
       const builder = baseFactory(method, path);
-      if (config.apiBaseUrl) {
-        builder.interceptRequest((request) => ({ ...request, url: rebase(request.url, rest.baseUrl) }));
-      }
+      // Added last, so it runs innermost: right before the request leaves.
+      builder.intercept(async (request, requestOptions, next) => {
+        // The SDK knows only PayPal's two hosts; PAYPAL_API_BASE_URL (a fake in tests) re-points
+        // every request it builds. Same paths, bodies and headers.
+        const url = config.apiBaseUrl ? rebase(request.url, rest.baseUrl) : request.url;
+        const send = (accessToken: string) => {
+          const headers = Object.fromEntries(
+            Object.entries(request.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'authorization'),
+          );
+          headers.Authorization = `Bearer ${accessToken}`;
+          return next({ ...request, url, headers }, requestOptions);
+        };
+        const token = await rest.accessToken();
+        const context = await send(token.accessToken);
+        if (context.response.statusCode !== 401) return context;
+        // A token PayPal no longer takes (revoked, expired early): one retry with a fresh one. Safe
+        // for POSTs too: they carry PayPal-Request-Id.
+        rest.forget(token.accessToken);
+        const fresh = await rest.accessToken();
+        return fresh.accessToken === token.accessToken ? context : send(fresh.accessToken);
+      });
       return builder;
     },
   };
@@ -192,7 +203,7 @@ export async function createPayPalProvider(options: {
       // reconciliation run that cannot take everything still advances from the oldest gap.
       const maxScanned = Math.max(limit, 1) * 10;
       const mapped: ProviderEvent[] = [];
-      let next: string | null = `v1/notifications/webhooks-events?${query}`;
+      let next: string | null = `${WEBHOOK_EVENTS_PATH}?${query}`;
       let scanned = 0;
       while (next && scanned < maxScanned) {
         const page = await rest.getJson(next, 'list_webhook_events');
@@ -242,7 +253,7 @@ function orderRequest(
         referenceId: input.orderId,
         customId: input.paymentId,
         invoiceId: `order-${input.orderNumber}-${input.paymentId.slice(0, 8)}`,
-        description: input.description.slice(0, NAME_LIMIT),
+        ...(input.description ? { description: input.description.slice(0, NAME_LIMIT) } : {}),
         amount: { ...money(input.amountMinor), ...(breakdown ? { breakdown } : {}) },
         ...(breakdown
           ? {
@@ -303,7 +314,8 @@ async function sdkCall<T>(
         },
       );
     }
-    throw new AppError('payment_provider_error', `PayPal ${operation} failed: unreachable`, {
+    // Network failures, timeouts, and answers the SDK could not read (it validates every response).
+    throw new AppError('payment_provider_error', `PayPal ${operation} failed: no usable answer`, {
       details: { operation, reason: error instanceof Error ? error.message : String(error) },
     });
   }
@@ -330,13 +342,19 @@ function rebase(url: string, baseUrl: string): string {
   return `${baseUrl}${target.pathname}${target.search}`;
 }
 
+/**
+ * The "next" link's path and query, to be resolved against our configured base URL: PayPal's
+ * HATEOAS links may name another of its hosts (api.paypal.com for api-m.paypal.com), and the
+ * bearer token is never sent anywhere a response points to.
+ */
 function nextLink(value: unknown): string | null {
   if (!Array.isArray(value)) return null;
   for (const link of value) {
-    if (typeof link === 'object' && link !== null && (link as { rel?: unknown }).rel === 'next') {
-      const href = (link as { href?: unknown }).href;
-      if (typeof href === 'string' && href) return href;
-    }
+    if (typeof link !== 'object' || link === null || (link as { rel?: unknown }).rel !== 'next') continue;
+    const href = (link as { href?: unknown }).href;
+    if (typeof href !== 'string' || !href) continue;
+    const url = new URL(href, 'https://api-m.paypal.com');
+    if (url.pathname === WEBHOOK_EVENTS_PATH) return `${url.pathname}${url.search}`;
   }
   return null;
 }
