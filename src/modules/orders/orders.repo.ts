@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, ilike, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, ilike, lte, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/types.ts';
 import { users } from '../accounts/accounts.tables.ts';
 import {
@@ -218,7 +218,7 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }
 
-/** Every order for staff, newest first, with filters; `q` is an order number or part of an email. */
+/** Every order for staff, newest first, with filters; `q` is an order number (digits, `#` optional) or part of an email. */
 export async function listOrdersForStaff(
   db: DbOrTx,
   options: {
@@ -235,8 +235,9 @@ export async function listOrdersForStaff(
   const q = options.q?.trim();
   if (q) {
     const number = /^#?(\d{1,15})$/.exec(q)?.[1];
-    const byEmail = ilike(orders.email, `%${escapeLike(q)}%`);
-    conditions.push(number === undefined ? byEmail : or(eq(orders.number, Number(number)), byEmail));
+    conditions.push(
+      number === undefined ? ilike(orders.email, `%${escapeLike(q)}%`) : eq(orders.number, Number(number)),
+    );
   }
   return db
     .select(listColumns)

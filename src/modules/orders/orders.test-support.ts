@@ -52,6 +52,8 @@ export interface PlaceOrderOptions {
   readonly paymentDueAt?: Date;
   /** Hold the stock as checkout does (default true). */
   readonly hold?: boolean;
+  /** Default 30 minutes from now. */
+  readonly holdExpiresAt?: Date;
   readonly extra?: Partial<NewOrder>;
 }
 
@@ -98,7 +100,7 @@ export async function placeOrder(
       await holdStock(tx, {
         orderId: order.id,
         lines: products.map((product) => ({ variantId: product.variants[0]!.id, quantity })),
-        expiresAt: new Date(now.getTime() + 30 * 60_000),
+        expiresAt: options.holdExpiresAt ?? new Date(now.getTime() + 30 * 60_000),
         actorId: buyer.user.id,
         at: now,
       });
