@@ -54,6 +54,8 @@ await build({
     'nodemailer',
     'twilio',
     'openai',
+    'stripe',
+    '@paypal/paypal-server-sdk',
     '@aws-sdk/*',
     '@opentelemetry/sdk-node',
     '@opentelemetry/exporter-trace-otlp-http',

@@ -62,12 +62,11 @@ export function mergeEvent(
       let refunded = facts.refundedMinor;
       if (refund?.amountMinor != null && context.newRefund) refunded += refund.amountMinor;
       if (refund?.totalRefundedMinor != null) refunded = Math.max(refunded, refund.totalRefundedMinor);
-      // A refund implies the money was captured first, whatever order the events arrive in.
-      const captured = Math.max(
-        facts.capturedMinor,
-        refunded > 0 ? Math.min(refunded, context.amountMinor) : 0,
-      );
-      return { ...facts, capturedMinor: Math.max(captured, facts.capturedMinor), refundedMinor: refunded };
+      // A refund implies the money was captured first, whatever order the events arrive in; Caravan
+      // always captures the full amount, so the capture it implies is the whole payment.
+      const captured =
+        refunded > 0 ? Math.max(facts.capturedMinor, context.amountMinor) : facts.capturedMinor;
+      return { ...facts, capturedMinor: captured, refundedMinor: refunded };
     }
     case 'disputed':
     case 'dispute_closed': {
@@ -75,8 +74,10 @@ export function mergeEvent(
       const current = facts.disputes[event.disputeRef];
       // Closed is final: a "created" arriving after "closed" must not reopen it.
       const next = event.action === 'dispute_closed' || current === 'closed' ? 'closed' : 'open';
-      if (current === next) return facts;
-      return { ...facts, disputes: { ...facts.disputes, [event.disputeRef]: next } };
+      // Only captured money can be disputed: the dispute implies the (full) capture.
+      const capturedMinor = Math.max(facts.capturedMinor, context.amountMinor);
+      if (current === next && capturedMinor === facts.capturedMinor) return facts;
+      return { ...facts, capturedMinor, disputes: { ...facts.disputes, [event.disputeRef]: next } };
     }
     case 'ignored':
       return facts;

@@ -243,7 +243,7 @@ export async function recordProviderRefund(
       currency: values.currency,
       status: 'succeeded',
       providerRef: values.refundRef,
-      idempotencyKey: `event:${values.provider}:${values.refundRef}`,
+      idempotencyKey: `event:${values.provider}:${values.paymentId}:${values.refundRef}`,
       settledAt: values.now,
     })
     .onConflictDoNothing()

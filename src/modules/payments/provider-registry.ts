@@ -1,6 +1,8 @@
 import { AppError, registerErrorCodes } from '../../platform/errors/index.ts';
 import type { PlatformServices } from '../../platform/services.ts';
 import type { PaymentProviderName } from './payments.tables.ts';
+// Registers webhook_signature_invalid and payment_provider_error.
+import './providers/payment-provider.port.ts';
 import { createLocalPaymentProvider, type LocalPaymentProvider } from './providers/local.provider.ts';
 import type { PaymentProvider } from './providers/payment-provider.port.ts';
 
