@@ -12,6 +12,7 @@ import {
 import { waitForEmail } from '../../../test/factories/mailbox.ts';
 import { createUser } from '../../../test/factories/users.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
+import { waitFor } from '../../../test/harness/wait-for.ts';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -101,6 +102,27 @@ describe('checkout with the local provider', () => {
     for (const answer of answers) expect([200, 201, 409]).toContain(answer.statusCode);
     expect(await stockOf(app, variantId)).toMatchObject({ held: 1, available: 4 });
   });
+
+  it('200 concurrent buyers for 10 units: exactly 10 orders hold stock, stock never negative', async () => {
+    const { variantId } = await stockedVariant(app, { units: 10, priceMinor: 1_000 });
+    const buyers = await Promise.all(Array.from({ length: 200 }, () => createUser(app)));
+    for (const buyer of buyers) await addToCart(app, buyer, variantId, 1);
+    const answers = await Promise.all(buyers.map((buyer) => checkout(app, buyer)));
+    const statuses = answers.map((answer) => answer.statusCode);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(10);
+    expect(
+      answers.filter((answer) => answer.statusCode === 409).map((answer) => answer.json().error.code),
+    ).toEqual(Array(190).fill('out_of_stock'));
+    expect(await stockOf(app, variantId)).toMatchObject({ available: 0, held: 10, sold: 0, received: 10 });
+    // Paying all ten sells exactly ten.
+    await Promise.all(
+      answers
+        .filter((answer) => answer.statusCode === 201)
+        .map((answer) => clickLocalPage(app, answer.json().redirectUrl, 'pay')),
+    );
+    await waitFor(async () => (await stockOf(app, variantId)).sold === 10, { what: 'ten sold' });
+    expect(await stockOf(app, variantId)).toMatchObject({ available: 0, held: 0, sold: 10 });
+  }, 60_000);
 
   it('refuses an empty cart, a missing address, an unverified buyer and a changed total', async () => {
     const buyer = await createUser(app);
