@@ -204,7 +204,7 @@ async function settleOrder(
   }
   if (refundMinor > 0) {
     await requestRefund(services, tx, {
-      payment,
+      payment: { ...payment, capturedMinor: facts.capturedMinor, refundedMinor: facts.refundedMinor },
       amountMinor: refundMinor,
       reason: 'automatic: payment arrived for an order that can no longer be fulfilled',
       requestedBy: null,
