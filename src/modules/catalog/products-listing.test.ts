@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCategory, createProduct } from '../../../test/factories/catalog.ts';
 import { createUser, type TestUser } from '../../../test/factories/users.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
+import { adjustStock, receiveStock } from '../inventory/index.ts';
 import { products } from './catalog.tables.ts';
 import type { ProductView } from './products.schemas.ts';
 
@@ -100,6 +101,21 @@ describe('GET /api/products', () => {
     expect((await app.http.inject({ url: '/api/products?category=no-such-category' })).statusCode).toBe(404);
   });
 
+  it('inStock=true keeps products with a variant available now', async () => {
+    const seller = await newSeller();
+    const stocked = await createProduct(app, seller, { status: 'active', variants: [{}, {}] });
+    const soldOut = await createProduct(app, seller, { status: 'active' });
+    await createProduct(app, seller, { status: 'active' });
+    await app.platform.db.transaction(async (tx) => {
+      await receiveStock(tx, { variantId: stocked.variants[1]!.id, quantity: 3, actorId: null, note: null });
+      await receiveStock(tx, { variantId: soldOut.variants[0]!.id, quantity: 2, actorId: null, note: null });
+      await adjustStock(tx, { variantId: soldOut.variants[0]!.id, delta: -2, actorId: null, note: 'count' });
+    });
+    const page = await list(`seller=${seller.user.id}&inStock=true`);
+    expect(page.items.map((item) => item.id)).toEqual([stocked.id]);
+    expect((await list(`seller=${seller.user.id}&inStock=false`)).items).toHaveLength(3);
+  });
+
   it('sorts by newest, price and rating, ties broken by id, across pages', async () => {
     const seller = await newSeller();
     const prices = [500, 300, 300, 900, 100, 700];
@@ -192,9 +208,7 @@ describe('GET /api/products', () => {
     });
     expect(otherSort.json().error.code).toBe('invalid_cursor');
 
-    const inStock = await app.http.inject({ url: '/api/products?inStock=true' });
-    expect(inStock.statusCode).toBe(400);
-    expect(inStock.json().error.code).toBe('unsupported_filter');
+    expect((await app.http.inject({ url: '/api/products?inStock=maybe' })).statusCode).toBe(400);
     expect((await app.http.inject({ url: '/api/products?sort=relevance' })).statusCode).toBe(400);
     expect((await app.http.inject({ url: '/api/products?limit=0' })).statusCode).toBe(400);
     expect((await app.http.inject({ url: '/api/products?limit=101' })).statusCode).toBe(400);

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/types.ts';
+import { stockLevels } from '../inventory/inventory.tables.ts';
 import {
   categories,
   type PRODUCT_STATUSES,
@@ -251,6 +252,8 @@ export interface ProductListFilters {
   readonly maxPrice?: number | undefined;
   readonly sellerId?: string | undefined;
   readonly brand?: string | undefined;
+  /** Only products with a variant whose stock has units available now. */
+  readonly inStock?: true | undefined;
 }
 
 /**
@@ -275,7 +278,7 @@ type ListStatement = { execute(values: Record<string, unknown>): Promise<ListRow
 
 /**
  * Listing statements by shape (sort, which filters, with or without a cursor), each prepared once
- * per database handle with placeholders for the values: at most 4 × 2^5 × 2 = 256 shapes. A page is one
+ * per database handle with placeholders for the values: at most 4 × 2^6 × 2 = 512 shapes. A page is one
  * named statement: no query building per request, planned once per connection.
  */
 const listStatements = new WeakMap<DbOrTx, Map<string, ListStatement>>();
@@ -292,6 +295,7 @@ function listStatement(
     maxPrice: filters.maxPrice !== undefined,
     sellerId: filters.sellerId !== undefined,
     brand: filters.brand !== undefined,
+    inStock: filters.inStock === true,
     cursor: hasCursor,
   };
   const name = `caravan_products_${sort}_${Object.values(has)
@@ -317,6 +321,12 @@ function listStatement(
   if (has.maxPrice) conditions.push(sql`${products.minPriceMinor} <= ${p('maxPrice')}`);
   if (has.sellerId) conditions.push(sql`${products.sellerId} = ${p('sellerId')}`);
   if (has.brand) conditions.push(sql`lower(${products.brand}) = lower(${p('brand')})`);
+  if (has.inStock) {
+    // Stock lives with the inventory module; this reads its table by key (no write, no coupling of rules).
+    conditions.push(
+      sql`exists (select 1 from ${productVariants} join ${stockLevels} on ${stockLevels.variantId} = ${productVariants.id} where ${productVariants.productId} = ${products.id} and ${stockLevels.available} > 0)`,
+    );
+  }
   if (has.cursor) {
     const comparison = order.direction === 'desc' ? sql`<` : sql`>`;
     conditions.push(

@@ -250,7 +250,7 @@ export const ProductListQuery = Type.Object({
     }),
   ),
   inStock: Type.Optional(
-    Type.String({ description: 'Not available yet (arrives with inventory): any value is refused' }),
+    Type.Boolean({ description: 'true: only products with at least one variant available to buy now' }),
   ),
   limit: Type.Optional(Limit),
   cursor: Type.Optional(CursorParam),

@@ -54,8 +54,6 @@ registerErrorCodes({
   /** A categoryId that does not exist. */
   category_unknown: 422,
   sku_taken: 409,
-  /** A listing filter that is not available yet (inStock arrives with inventory). */
-  unsupported_filter: 400,
 });
 
 export type Actor = Pick<Principal, 'userId' | 'roles'>;
@@ -433,11 +431,6 @@ export function createProductsService({ db, clock }: { db: Db; clock: Clock }): 
     read,
 
     async list({ query }) {
-      if (query.inStock !== undefined) {
-        throw new AppError('unsupported_filter', 'inStock is not available yet', {
-          fields: [{ field: 'querystring.inStock', message: 'Not available yet' }],
-        });
-      }
       const sort = query.sort ?? 'newest';
       const limit = query.limit ?? DEFAULT_LIMIT;
       const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, sort);
@@ -447,6 +440,7 @@ export function createProductsService({ db, clock }: { db: Db; clock: Clock }): 
         maxPrice: query.maxPrice,
         sellerId: query.seller,
         brand: query.brand,
+        inStock: query.inStock === true ? true : undefined,
       };
       if (query.category !== undefined) {
         const category = await resolveCategory(db, query.category);
