@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/types.ts';
 import { addresses, provinces, users } from '../accounts/accounts.tables.ts';
 import { orders } from '../orders/orders.tables.ts';
@@ -35,6 +35,7 @@ export async function claimAttempt(
   },
 ): Promise<CheckoutAttemptRow | null> {
   if (values.takeOverId) {
+    // Only a finished attempt is recycled: a twin that is still running keeps its claim.
     const [row] = await tx
       .update(checkoutAttempts)
       .set({
@@ -46,23 +47,14 @@ export async function claimAttempt(
         errorCode: null,
         updatedAt: values.now,
       })
-      .where(and(eq(checkoutAttempts.id, values.takeOverId), eq(checkoutAttempts.status, 'succeeded')))
+      .where(
+        and(
+          eq(checkoutAttempts.id, values.takeOverId),
+          inArray(checkoutAttempts.status, ['succeeded', 'failed']),
+        ),
+      )
       .returning();
-    if (row) return row;
-    const [failed] = await tx
-      .update(checkoutAttempts)
-      .set({
-        status: 'in_progress',
-        requestHash: values.requestHash,
-        cartId: values.cartId,
-        orderId: null,
-        response: null,
-        errorCode: null,
-        updatedAt: values.now,
-      })
-      .where(and(eq(checkoutAttempts.id, values.takeOverId), eq(checkoutAttempts.status, 'failed')))
-      .returning();
-    return failed ?? null;
+    return row ?? null;
   }
   const [row] = await tx
     .insert(checkoutAttempts)
