@@ -15,6 +15,7 @@ import {
   type PaymentRow,
   recordProviderRefund,
   savePaymentFacts,
+  settleRefundsCoveredBy,
 } from './payments.repo.ts';
 import type { PaymentProviderName, PaymentStatus } from './payments.tables.ts';
 import type { PaymentProviders } from './provider-registry.ts';
@@ -148,6 +149,13 @@ export async function applyRecordedEvent(
         status,
         secondaryRef: event.secondaryRef,
         eventAt: event.occurredAt,
+        now,
+      });
+    }
+    if (event.action === 'refunded' && event.refundTotalMinor !== null) {
+      await settleRefundsCoveredBy(tx, payment.id, {
+        refundRef: event.refundRef,
+        refundedTotal: after.refundedMinor,
         now,
       });
     }

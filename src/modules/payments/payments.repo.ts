@@ -336,3 +336,44 @@ export async function findRefundByKey(
     .where(and(eq(refunds.paymentId, paymentId), eq(refunds.idempotencyKey, key)));
   return row;
 }
+
+/**
+ * For providers that report a running refunded total instead of each refund's amount (Stripe's
+ * charge.refunded): the refund with the reported id, then pending refunds oldest first while the
+ * total covers them, become `succeeded`. Their amounts are already in the total, so nothing is
+ * counted here; this only settles the rows staff see.
+ */
+export async function settleRefundsCoveredBy(
+  tx: DbOrTx,
+  paymentId: string,
+  values: { refundRef: string | null; refundedTotal: number; now: Date },
+): Promise<void> {
+  if (values.refundRef) {
+    await tx
+      .update(refunds)
+      .set({ status: 'succeeded', settledAt: values.now, failureCode: null })
+      .where(
+        and(
+          eq(refunds.paymentId, paymentId),
+          eq(refunds.providerRef, values.refundRef),
+          ne(refunds.status, 'succeeded'),
+        ),
+      );
+  }
+  const rows = await tx
+    .select()
+    .from(refunds)
+    .where(eq(refunds.paymentId, paymentId))
+    .orderBy(asc(refunds.createdAt), asc(refunds.id));
+  let settled = rows
+    .filter((row) => row.status === 'succeeded')
+    .reduce((sum, row) => sum + row.amountMinor, 0);
+  for (const row of rows) {
+    if (row.status !== 'pending' || settled + row.amountMinor > values.refundedTotal) continue;
+    settled += row.amountMinor;
+    await tx
+      .update(refunds)
+      .set({ status: 'succeeded', settledAt: values.now })
+      .where(eq(refunds.id, row.id));
+  }
+}

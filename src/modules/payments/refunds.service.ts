@@ -170,9 +170,10 @@ export async function executeRefund(
     const recordedByWebhook = await findRefundByProviderRef(tx, payment.id, result.refundRef);
     if (recordedByWebhook && recordedByWebhook.id !== refund.id) await deleteRefund(tx, recordedByWebhook.id);
     await settleRefund(tx, refund.id, {
-      // Only a provider event makes a refund `succeeded` (that is when its amount is counted).
+      // Only a provider event makes a refund `succeeded` (that is when its amount is counted); a
+      // running-total webhook (Stripe) may have settled this row already.
       status:
-        recordedByWebhook?.status === 'succeeded'
+        current.status === 'succeeded' || recordedByWebhook?.status === 'succeeded'
           ? 'succeeded'
           : result.status === 'failed'
             ? 'failed'
