@@ -4,7 +4,8 @@
  * this process), local payment provider.
  *
  *   npx tsx bench/flash-sale.ts [--buyers 2000] [--units 100] [--connections 2000] [--warmup 50]
- *                               [--probes 20] [--no-preconnect] [--timeout-s 60] [--keep]
+ *                               [--probes 20] [--no-preconnect] [--no-floor] [--timeout-s 60]
+ *                               [--cpu-profile burst.cpuprofile] [--keep]
  *
  * PostgreSQL: the server in DATABASE_URL (default postgres://postgres@127.0.0.1:5432); the
  * benchmark recreates `caravan_bench_flash` there (or the `caravan_bench_*` database DATABASE_URL
@@ -39,6 +40,10 @@
  *    bench database's postgres backends; pool waiters; event-loop delay. Then --probes sequential
  *    checkouts on the out-of-stock path (refused buyers try again, only while the variant is sold
  *    out) and --probes on the success path (fresh buyers, second product), one at a time.
+ *    --cpu-profile FILE: a V8 CPU profile of the burst (this process), self time by package/file.
+ * 6. Floor (unless --no-floor): --buyers `GET /healthz`, then --buyers `GET /api/me` (signed in),
+ *    each batch issued at once over the same connections: what this process serves at best on
+ *    this machine right now, to read the checkout figures against.
  *
  * Client and server share this process's event loop (and the 2 cores with PostgreSQL): the client
  * side is small (~60 ms to issue 2,000 requests) but counts in every figure.
@@ -49,6 +54,7 @@
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import fs from 'node:fs';
 import http from 'node:http';
+import inspector from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -88,6 +94,12 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '50' },
     probes: { type: 'string', default: '20' },
     'no-preconnect': { type: 'boolean', default: false },
+    // After the checks: the same number of GET /healthz, then of GET /api/me (signed in), all
+    // issued at once over the same connections: what this process and machine serve at best.
+    'no-floor': { type: 'boolean', default: false },
+    // Writes a V8 CPU profile of the burst only (this process: server and client) to this file and
+    // adds its self time by package / source file to the JSON.
+    'cpu-profile': { type: 'string' },
     'timeout-s': { type: 'string', default: '60' },
     keep: { type: 'boolean', default: false },
   },
@@ -106,6 +118,8 @@ const CONNECTIONS = intInRange('connections', args.connections, 1, 20_000);
 const WARMUP = intInRange('warmup', args.warmup, 0, 1000);
 const PROBES = intInRange('probes', args.probes, 0, 1000);
 const PRECONNECT = !args['no-preconnect'];
+const FLOOR = !args['no-floor'];
+const CPU_PROFILE = args['cpu-profile'];
 const TIMEOUT_MS = intInRange('timeout-s', args['timeout-s'], 1, 600) * 1000;
 
 const GOALS = { attemptsPerSecond: 1000, p99Ms: 300 };
@@ -458,10 +472,100 @@ function watchRequests(app: CaravanApp, texts: (seq: number) => boolean): Map<nu
   return served;
 }
 
+const ms = (values: number[]) => {
+  const summary = summarize(values);
+  return { p50: summary.p50, p95: summary.p95, p99: summary.p99, max: summary.max, mean: summary.mean };
+};
+
+// --- CPU profile of the burst ---------------------------------------------------------------------
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+}
+
+/** Where a function lives: a package, a source file of ours, a Node internal, or V8's own. */
+function bucketOf(node: ProfileNode): string {
+  const { url, functionName } = node.callFrame;
+  if (!url) return functionName.startsWith('(') ? functionName : '(native)';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return pkg[1] as string;
+  if (url.startsWith('node:')) return url.split('/').slice(0, 2).join('/');
+  const ours = /\/((?:src|bench)\/.*)$/.exec(url);
+  return ours ? (ours[1] as string) : url;
+}
+
+async function startCpuProfile() {
+  const session = new inspector.Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = (await session.post('Profiler.stop')) as unknown as {
+        profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+      };
+      session.disconnect();
+      fs.writeFileSync(CPU_PROFILE as string, JSON.stringify(profile));
+      const bucket = new Map(profile.nodes.map((node) => [node.id, bucketOf(node)]));
+      const selfUs = new Map<string, number>();
+      let totalUs = 0;
+      profile.samples.forEach((id, index) => {
+        const delta = profile.timeDeltas[index] ?? 0;
+        const key = bucket.get(id) ?? '?';
+        selfUs.set(key, (selfUs.get(key) ?? 0) + delta);
+        totalUs += delta;
+      });
+      note(`CPU profile of the burst written to ${CPU_PROFILE}`);
+      return [...selfUs]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 25)
+        .map(([where, us]) => ({ where, ms: round(us / 1000), percent: round((us / totalUs) * 100) }));
+    },
+  };
+}
+
+/** `count` requests issued at once (GET `path`, optionally signed in as the buyers in turn). */
+async function floorRun(
+  agent: http.Agent,
+  port: number,
+  served: Map<number, ServedRequest>,
+  firstSeq: number,
+  path: string,
+  count: number,
+  buyers?: readonly Buyer[],
+) {
+  const started = performance.now();
+  const outcomes = await Promise.all(
+    Array.from({ length: count }, (_, index) =>
+      send(agent, port, {
+        method: 'GET',
+        path,
+        seq: firstSeq + index,
+        ...(buyers ? { authorization: (buyers[index % buyers.length] as Buyer).authorization } : {}),
+      }),
+    ),
+  );
+  const wallMs = Math.max(...outcomes.map((outcome) => outcome.endedAt)) - started;
+  return {
+    requests: count,
+    non200: outcomes.filter((outcome) => outcome.status !== 200).length,
+    requestsPerSecond: round((count / wallMs) * 1000),
+    latencyMs: ms(outcomes.map((outcome) => outcome.endedAt - outcome.issuedAt)),
+    statementsPerRequest: dbSummary(served, outcomes).statements.mean,
+  };
+}
+
 // --- phases ----------------------------------------------------------------------------------------
 
-/** Sequence numbers of the probes (the burst uses 0..buyers-1). */
-const PROBE_SEQ = { outOfStock: 10_000_000, success: 20_000_000 };
+/** Sequence numbers of the probes and floor runs (the burst uses 0..buyers-1). */
+const PROBE_SEQ = {
+  outOfStock: 10_000_000,
+  success: 20_000_000,
+  floorHealthz: 30_000_000,
+  floorMe: 40_000_000,
+};
 
 function checkoutOf(agent: http.Agent, port: number, buyer: Buyer, seq?: number): Promise<Outcome> {
   return send(agent, port, {
@@ -515,12 +619,14 @@ async function burst(app: CaravanApp, agent: http.Agent, port: number, buyers: r
   const postgresCpu = startPostgresMeter(databaseName(app.platform.config.database.url ?? ''));
   const backgroundBefore = background.statements;
   databaseErrors.clear();
+  const profiler = CPU_PROFILE ? await startCpuProfile() : undefined;
   const started = performance.now();
   const pending: Promise<Outcome>[] = [];
   for (const [seq, buyer] of buyers.entries()) pending.push(checkoutOf(agent, port, buyer, seq));
   const issuedMs = performance.now() - started;
   const outcomes = await Promise.all(pending);
   const wallMs = Math.max(...outcomes.map((outcome) => outcome.endedAt)) - started;
+  const cpuProfileTop = profiler ? await profiler.stop() : null;
   const cpuUse = cpu();
   const postgresCpuSeconds = postgresCpu();
   loop.disable();
@@ -550,6 +656,7 @@ async function burst(app: CaravanApp, agent: http.Agent, port: number, buyers: r
     },
     backgroundStatements: background.statements - backgroundBefore,
     databaseErrors: Object.fromEntries(databaseErrors),
+    cpuProfileTop,
   };
 }
 
@@ -688,11 +795,6 @@ async function verify(app: CaravanApp, variantId: string, soldOrderIds: readonly
 
 // --- main ------------------------------------------------------------------------------------------
 
-const ms = (values: number[]) => {
-  const summary = summarize(values);
-  return { p50: summary.p50, p95: summary.p95, p99: summary.p99, max: summary.max, mean: summary.mean };
-};
-
 async function main(): Promise<number> {
   const url = benchUrl();
   const loadAtStart = os.loadavg().map((value) => round(value, 2));
@@ -808,6 +910,19 @@ async function main(): Promise<number> {
       );
     }
 
+    const floor = FLOOR
+      ? {
+          healthz: await floorRun(agent, port, served, PROBE_SEQ.floorHealthz, '/healthz', BUYERS),
+          me: await floorRun(agent, port, served, PROBE_SEQ.floorMe, '/api/me', BUYERS, buyers),
+        }
+      : null;
+    if (floor) {
+      note(
+        `floor: GET /healthz ${floor.healthz.requestsPerSecond}/s (p99 ${floor.healthz.latencyMs.p99} ms), ` +
+          `GET /api/me ${floor.me.requestsPerSecond}/s (p99 ${floor.me.latencyMs.p99} ms)`,
+      );
+    }
+
     const soldOk = sold.length === UNITS;
     const result = {
       benchmark: 'flash-sale',
@@ -853,6 +968,9 @@ async function main(): Promise<number> {
         /** Pool and statement errors during the burst (a 500 `internal_error` says no more). */
         databaseErrorsDuringBurst: run.databaseErrors,
         probes,
+        /** The same number of requests to GET /healthz and GET /api/me, all at once: the ceiling. */
+        floor,
+        cpuProfileTop: run.cpuProfileTop,
       },
       settings: {
         buyers: BUYERS,
