@@ -1,6 +1,8 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/types.ts';
 import { addresses, provinces, users } from '../accounts/accounts.tables.ts';
+import { cartLines, carts } from '../cart/cart.tables.ts';
+import { stockLevels } from '../inventory/inventory.tables.ts';
 import { orders } from '../orders/orders.tables.ts';
 import { payments } from '../payments/payments.tables.ts';
 import { type CheckoutStatus, checkoutAttempts } from './checkout.tables.ts';
@@ -133,4 +135,24 @@ export async function findSavedAddress(db: DbOrTx, userId: string, addressId: st
     .innerJoin(provinces, eq(provinces.id, addresses.provinceId))
     .where(and(eq(addresses.id, addressId), eq(addresses.userId, userId)));
   return row;
+}
+
+/**
+ * The buyer's open cart lines with the units available now, in one statement and without locks:
+ * in a sell-out most checkouts are refused on this read alone.
+ */
+export async function cartStock(
+  db: DbOrTx,
+  userId: string,
+): Promise<{ variantId: string; quantity: number; available: number }[]> {
+  return db
+    .select({
+      variantId: cartLines.variantId,
+      quantity: cartLines.quantity,
+      available: sql<number>`coalesce(${stockLevels.available}, 0)::int`,
+    })
+    .from(carts)
+    .innerJoin(cartLines, eq(cartLines.cartId, carts.id))
+    .leftJoin(stockLevels, eq(stockLevels.variantId, cartLines.variantId))
+    .where(and(eq(carts.userId, userId), eq(carts.status, 'open')));
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { createLimiter } from '../../platform/concurrency/limiter.ts';
 import { AppError, isAppError, registerErrorCodes } from '../../platform/errors/index.ts';
 import type { PlatformServices } from '../../platform/services.ts';
 import { type CheckoutCart, cartFingerprint, lockCartForCheckout } from '../cart/index.ts';
-import { availableQuantities, holdStock, releaseHolds } from '../inventory/index.ts';
+import { holdStock, releaseHolds } from '../inventory/index.ts';
 import { outOfStock } from '../inventory/inventory.errors.ts';
 import { cancelOrder, createPendingOrder, type OrderAddress, ordersDeps } from '../orders/index.ts';
 import { checkoutFailureCounter, paymentProvidersFor } from '../payments/index.ts';
@@ -10,6 +11,7 @@ import { insertPayment, markPaymentSetupFailed, setProviderPayment } from '../pa
 import type { PaymentProviderName } from '../payments/payments.tables.ts';
 import {
   type CheckoutAttemptRow,
+  cartStock,
   claimAttempt,
   findAttempt,
   findBuyerEmail,
@@ -87,6 +89,25 @@ interface Reservation {
   readonly paymentDueAt: Date;
 }
 
+/**
+ * Retries a short transaction on failures that say nothing about the data (no pool connection in
+ * time, a dropped connection): giving up there would undo a reservation that already committed.
+ */
+async function withRetry<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : '';
+      const transient = /timeout exceeded when trying to connect|Connection terminated|ECONNRESET/.test(
+        message,
+      );
+      if (!transient || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}
+
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 export function createCheckoutService(services: PlatformServices): CheckoutService {
@@ -94,9 +115,39 @@ export function createCheckoutService(services: PlatformServices): CheckoutServi
   const failures = checkoutFailureCounter(services);
   const deps = ordersDeps(services);
 
+  // Checkouts in flight per process: about half the pool, so a burst queues here (FIFO, bounded)
+  // instead of in the pool, where every request would hold a connection for a step at a time.
+  const limiter = createLimiter({
+    concurrency:
+      services.database.kind === 'pglite' ? 4 : Math.max(2, Math.floor(config.database.poolMax / 2)),
+    maxQueue: 10_000,
+    maxWaitMs: 20_000,
+  });
+
+  /**
+   * The cheapest refusal: one lock-free read of the cart's lines with their stock. Run before
+   * queueing and again once admitted (by then earlier buyers' holds have committed). The hold
+   * itself re-checks under the row lock, so this can only refuse early, never oversell.
+   */
+  async function refuseShortStock(userId: string): Promise<void> {
+    const lines = await cartStock(db, userId);
+    if (lines.length === 0) throw new AppError('cart_empty', 'Your cart is empty');
+    const short = lines.filter((line) => line.quantity > line.available);
+    if (short.length > 0) {
+      throw outOfStock(
+        short.map((line) => ({
+          variantId: line.variantId,
+          requested: line.quantity,
+          available: line.available,
+        })),
+      );
+    }
+  }
+
   /** Step 1. Also answers a repeat from the stored attempt. */
   async function validate(input: Parameters<CheckoutService['checkout']>[0]) {
     const { userId, body } = input;
+    await refuseShortStock(userId);
     await failures.assertNotLocked(db, userId);
     const providers = await paymentProvidersFor(services);
     const provider = body.provider ?? providers.defaultName;
@@ -174,21 +225,6 @@ export function createCheckoutService(services: PlatformServices): CheckoutServi
       throw new AppError('checkout_total_changed', 'Prices changed since you looked; review your cart', {
         details: { expectedTotalMinor: body.expectedTotalMinor, totalMinor, currency },
       });
-    }
-    // Fail fast without taking a lock: in a sell-out most attempts end here (the hold re-checks).
-    const wanted = new Map<string, number>();
-    for (const line of cart.lines)
-      wanted.set(line.variantId, (wanted.get(line.variantId) ?? 0) + line.quantity);
-    const available = await availableQuantities(db, [...wanted.keys()]);
-    const short = [...wanted].filter(([variantId, quantity]) => (available.get(variantId) ?? 0) < quantity);
-    if (short.length > 0) {
-      throw outOfStock(
-        short.map(([variantId, requested]) => ({
-          variantId,
-          requested,
-          available: available.get(variantId) ?? 0,
-        })),
-      );
     }
     const plan: Plan = {
       cart,
@@ -337,58 +373,67 @@ export function createCheckoutService(services: PlatformServices): CheckoutServi
 
   return {
     async checkout(input) {
-      const validated = await validate(input);
-      if (validated.kind === 'replay') return { result: validated.result, replayed: true };
-      const { plan, recycle } = validated;
+      await refuseShortStock(input.userId);
+      return limiter.run(() => checkoutAdmitted(input));
+    },
+  };
 
-      const reservation = await reserve(plan, recycle);
-      const provider = (await paymentProvidersFor(services)).get(plan.provider);
+  async function checkoutAdmitted(
+    input: Parameters<CheckoutService['checkout']>[0],
+  ): ReturnType<CheckoutService['checkout']> {
+    const validated = await validate(input);
+    if (validated.kind === 'replay') return { result: validated.result, replayed: true };
+    const { plan, recycle } = validated;
 
-      let created: Awaited<ReturnType<typeof provider.createPayment>>;
-      try {
-        created = await provider.createPayment({
-          paymentId: reservation.paymentId,
-          orderId: reservation.orderId,
-          orderNumber: reservation.orderNumber,
-          amountMinor: reservation.totals.totalMinor,
-          currency: plan.currency,
-          description: `Order #${reservation.orderNumber}`,
-          buyerEmail: plan.email,
-          lines: plan.cart.lines.map((line) => ({
-            title: line.title,
-            quantity: line.quantity,
-            unitPriceMinor: line.unitPriceMinor,
-          })),
-          returnUrl: `${config.server.publicUrl}/orders/${reservation.orderId}?paid=1`,
-          cancelUrl: `${config.server.publicUrl}/cart`,
-          idempotencyKey: reservation.paymentKey,
-        });
-      } catch (error) {
-        await undoReservation(plan, reservation, isAppError(error) ? error.code : 'payment_provider_error');
-        if (isAppError(error)) throw error;
-        throw new AppError(
-          'payment_provider_error',
-          'The payment provider could not be reached; nothing was charged',
-          {
-            cause: error,
-          },
-        );
-      }
+    const reservation = await reserve(plan, recycle);
+    const provider = (await paymentProvidersFor(services)).get(plan.provider);
 
-      const result: CheckoutResultValue = {
+    let created: Awaited<ReturnType<typeof provider.createPayment>>;
+    try {
+      created = await provider.createPayment({
+        paymentId: reservation.paymentId,
         orderId: reservation.orderId,
         orderNumber: reservation.orderNumber,
-        paymentId: reservation.paymentId,
-        provider: plan.provider,
+        amountMinor: reservation.totals.totalMinor,
         currency: plan.currency,
-        ...reservation.totals,
-        redirectUrl: created.redirectUrl,
-        clientSecret: created.clientSecret,
-        holdExpiresAt: reservation.holdExpiresAt.toISOString(),
-        paymentDueAt: reservation.paymentDueAt.toISOString(),
-      };
-      try {
-        await db.transaction(async (tx) => {
+        description: `Order #${reservation.orderNumber}`,
+        buyerEmail: plan.email,
+        lines: plan.cart.lines.map((line) => ({
+          title: line.title,
+          quantity: line.quantity,
+          unitPriceMinor: line.unitPriceMinor,
+        })),
+        returnUrl: `${config.server.publicUrl}/orders/${reservation.orderId}?paid=1`,
+        cancelUrl: `${config.server.publicUrl}/cart`,
+        idempotencyKey: reservation.paymentKey,
+      });
+    } catch (error) {
+      await undoReservation(plan, reservation, isAppError(error) ? error.code : 'payment_provider_error');
+      if (isAppError(error)) throw error;
+      throw new AppError(
+        'payment_provider_error',
+        'The payment provider could not be reached; nothing was charged',
+        {
+          cause: error,
+        },
+      );
+    }
+
+    const result: CheckoutResultValue = {
+      orderId: reservation.orderId,
+      orderNumber: reservation.orderNumber,
+      paymentId: reservation.paymentId,
+      provider: plan.provider,
+      currency: plan.currency,
+      ...reservation.totals,
+      redirectUrl: created.redirectUrl,
+      clientSecret: created.clientSecret,
+      holdExpiresAt: reservation.holdExpiresAt.toISOString(),
+      paymentDueAt: reservation.paymentDueAt.toISOString(),
+    };
+    try {
+      await withRetry(() =>
+        db.transaction(async (tx) => {
           const now = clock.now();
           await setProviderPayment(tx, reservation.paymentId, {
             providerRef: created.providerRef,
@@ -403,24 +448,24 @@ export function createCheckoutService(services: PlatformServices): CheckoutServi
             errorCode: null,
             now,
           });
-        });
-      } catch (error) {
-        // Compensation of step 3, then of step 2.
-        await provider
-          .cancelPayment({
-            providerRef: created.providerRef,
-            idempotencyKey: `cancel:${reservation.paymentId}`,
-          })
-          .catch((cancelError: unknown) =>
-            services.logger.error(
-              { err: cancelError, paymentId: reservation.paymentId },
-              'could not cancel provider payment',
-            ),
-          );
-        await undoReservation(plan, reservation, 'checkout_store_failed');
-        throw error;
-      }
-      return { result, replayed: false };
-    },
-  };
+        }),
+      );
+    } catch (error) {
+      // Compensation of step 3, then of step 2.
+      await provider
+        .cancelPayment({
+          providerRef: created.providerRef,
+          idempotencyKey: `cancel:${reservation.paymentId}`,
+        })
+        .catch((cancelError: unknown) =>
+          services.logger.error(
+            { err: cancelError, paymentId: reservation.paymentId },
+            'could not cancel provider payment',
+          ),
+        );
+      await undoReservation(plan, reservation, 'checkout_store_failed');
+      throw error;
+    }
+    return { result, replayed: false };
+  }
 }

@@ -1,3 +1,5 @@
+// Registers service_busy.
+import '../concurrency/limiter.ts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type FieldError, isAppError } from '../errors/index.ts';
 
@@ -45,6 +47,12 @@ export function toAppError(error: FastifyError): AppError {
   }
   if (error.statusCode === 400 && error instanceof SyntaxError) {
     return new AppError('invalid_json', 'The request body is not valid JSON');
+  }
+  // The database pool had no free connection within its wait: overload, not a bug.
+  if (error.message === 'timeout exceeded when trying to connect') {
+    return new AppError('service_busy', 'The server is busy; try again in a moment', {
+      headers: { 'retry-after': '1' },
+    });
   }
   const status = error.statusCode ?? 500;
   if (status === 413) return new AppError('payload_too_large', 'The request body is too large');
