@@ -1,4 +1,4 @@
-import { and, eq, isNull, ne, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/types.ts';
 import { refreshTokens, sessions, users } from './accounts.tables.ts';
 
@@ -74,14 +74,18 @@ export interface SessionState {
   readonly emailVerified: boolean;
 }
 
-/** What the access-token verifier needs to know about a session, in one indexed lookup. */
-export async function readSessionState(
+/**
+ * What the access-token verifier needs to know about sessions, for many at once in one indexed
+ * statement (the verifier batches the lookups of concurrent requests).
+ */
+export async function readSessionStates(
   db: DbOrTx,
-  sessionId: string,
-  userId: string,
-): Promise<SessionState | undefined> {
-  const [row] = await db
+  sessionIds: readonly string[],
+): Promise<Map<string, SessionState & { userId: string }>> {
+  const rows = await db
     .select({
+      id: sessions.id,
+      userId: sessions.userId,
       revokedAt: sessions.revokedAt,
       expiresAt: sessions.expiresAt,
       status: users.status,
@@ -90,15 +94,20 @@ export async function readSessionState(
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId)));
-  if (!row) return undefined;
-  return {
-    revoked: row.revokedAt !== null,
-    expiresAt: row.expiresAt,
-    userStatus: row.status,
-    roles: row.roles,
-    emailVerified: row.emailVerifiedAt !== null,
-  };
+    .where(inArray(sessions.id, [...sessionIds]));
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      {
+        userId: row.userId,
+        revoked: row.revokedAt !== null,
+        expiresAt: row.expiresAt,
+        userStatus: row.status,
+        roles: row.roles,
+        emailVerified: row.emailVerifiedAt !== null,
+      },
+    ]),
+  );
 }
 
 export async function countOpenSessions(db: DbOrTx, userId: string): Promise<number> {

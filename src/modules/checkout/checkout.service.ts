@@ -125,9 +125,9 @@ export function createCheckoutService(services: PlatformServices): CheckoutServi
   });
 
   /**
-   * The cheapest refusal: one lock-free read of the cart's lines with their stock. Run before
-   * queueing and again once admitted (by then earlier buyers' holds have committed). The hold
-   * itself re-checks under the row lock, so this can only refuse early, never oversell.
+   * The cheapest refusal: one lock-free read of the cart's lines with their stock, first thing once
+   * admitted (by then earlier buyers' holds have committed). The hold itself re-checks under the
+   * row lock, so this can only refuse early, never oversell.
    */
   async function refuseShortStock(userId: string): Promise<void> {
     const lines = await cartStock(db, userId);
@@ -372,8 +372,9 @@ export function createCheckoutService(services: PlatformServices): CheckoutServi
   }
 
   return {
+    // No stock read before queueing: in a burst every request would pass it (nothing is sold yet)
+    // and it would only double the refusals' cost; once admitted, the first read refuses cheaply.
     async checkout(input) {
-      await refuseShortStock(input.userId);
       return limiter.run(() => checkoutAdmitted(input));
     },
   };
