@@ -1,4 +1,4 @@
-import { and, count, eq, inArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   orderRow,
@@ -8,6 +8,15 @@ import {
   waitForOrder,
 } from '../../../test/factories/commerce.ts';
 import { waitForEmail } from '../../../test/factories/mailbox.ts';
+import {
+  countPaymentEvents,
+  orderPayments,
+  paidEffects,
+  paymentRow,
+  postWebhook,
+  providerRefOf,
+  waitForProcessedEvents,
+} from '../../../test/factories/payments.ts';
 import { createUser, type TestUser } from '../../../test/factories/users.ts';
 import {
   type FakePayPal,
@@ -17,11 +26,7 @@ import {
 } from '../../../test/fakes/paypal-server.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
 import { waitFor } from '../../../test/harness/wait-for.ts';
-import { outboundMessages } from '../../platform/notify/notify.tables.ts';
-import { orderEvents } from '../orders/orders.tables.ts';
-import { paymentEvents, payments, refunds } from './payments.tables.ts';
-
-const WEBHOOK_URL = '/api/payments/webhooks/paypal';
+import { refunds } from './payments.tables.ts';
 
 let app: TestApp;
 let fake: FakePayPal;
@@ -46,13 +51,7 @@ afterAll(async () => {
 });
 
 function deliver(event: PayPalWebhookEvent, options?: SignedDeliveryOptions) {
-  const delivery = fake.signedDelivery(event, options);
-  return app.http.inject({
-    method: 'POST',
-    url: WEBHOOK_URL,
-    headers: delivery.headers,
-    payload: delivery.body,
-  });
+  return postWebhook(app, 'paypal', fake.signedDelivery(event, options));
 }
 
 /** Delivers the events once each, in order, and waits until the jobs have applied them. */
@@ -61,25 +60,10 @@ async function deliverAll(events: readonly PayPalWebhookEvent[]) {
     const response = await deliver(event);
     expect(response.statusCode, `${event.event_type}: ${response.body}`).toBe(200);
   }
-  return waitFor(
-    async () => {
-      const rows = await app.platform.db
-        .select()
-        .from(paymentEvents)
-        .where(
-          and(
-            eq(paymentEvents.provider, 'paypal'),
-            inArray(
-              paymentEvents.eventId,
-              events.map((event) => event.id),
-            ),
-          ),
-        );
-      return rows.length === events.length && rows.every((row) => row.processedAt !== null)
-        ? rows
-        : undefined;
-    },
-    { what: `${events.length} paypal events processed` },
+  return waitForProcessedEvents(
+    app,
+    'paypal',
+    events.map((event) => event.id),
   );
 }
 
@@ -100,38 +84,6 @@ function recordedEvent(type: string, paypalOrderId: string, from = 0) {
   );
 }
 
-async function paymentRow(paymentId: string) {
-  const [row] = await app.platform.db.select().from(payments).where(eq(payments.id, paymentId));
-  if (!row) throw new Error(`no payment ${paymentId}`);
-  return row;
-}
-
-async function paypalOrderIdOf(paymentId: string) {
-  const ref = (await paymentRow(paymentId)).providerRef;
-  if (!ref) throw new Error(`payment ${paymentId} has no PayPal order`);
-  return ref;
-}
-
-async function countEventRows() {
-  const [row] = await app.platform.db.select({ n: count() }).from(paymentEvents);
-  return row?.n ?? 0;
-}
-
-async function paidEffects(orderId: string, email: string) {
-  const db = app.platform.db;
-  const [paid] = await db
-    .select({ n: count() })
-    .from(orderEvents)
-    .where(and(eq(orderEvents.orderId, orderId), eq(orderEvents.type, 'paid')));
-  const [mails] = await db
-    .select({ n: count() })
-    .from(outboundMessages)
-    .where(
-      and(eq(outboundMessages.recipient, email), eq(outboundMessages.template, 'orders.payment-received')),
-    );
-  return { paidEvents: paid?.n ?? 0, emails: mails?.n ?? 0 };
-}
-
 /** Checkout with PayPal, the buyer approves, we capture, PayPal confirms: a paid order. */
 async function paidPayPalOrder(options: { units?: number; priceMinor?: number } = {}) {
   const { variantId } = await stockedVariant(app, {
@@ -139,7 +91,7 @@ async function paidPayPalOrder(options: { units?: number; priceMinor?: number } 
     priceMinor: options.priceMinor,
   });
   const { buyer, result } = await placeOrder(app, variantId, { body: { provider: 'paypal' } });
-  const paypalOrderId = await paypalOrderIdOf(result.paymentId);
+  const paypalOrderId = await providerRefOf(app, result.paymentId);
   await deliverAll([fake.approveOrder(paypalOrderId)]);
   await deliverAll([await recordedEvent('PAYMENT.CAPTURE.COMPLETED', paypalOrderId)]);
   await waitForOrder(app, result.orderId, (order) => order.status === 'paid', 'paid through PayPal');
@@ -151,7 +103,7 @@ describe('PayPal end to end', () => {
     const { variantId } = await stockedVariant(app, { units: 4, priceMinor: 2_500 });
     const { buyer, result } = await placeOrder(app, variantId, { quantity: 2, body: { provider: 'paypal' } });
     expect(result).toMatchObject({ provider: 'paypal', totalMinor: 5_500, clientSecret: null });
-    const paypalOrderId = await paypalOrderIdOf(result.paymentId);
+    const paypalOrderId = await providerRefOf(app, result.paymentId);
     const approveLink = ((fake.order(paypalOrderId)?.links ?? []) as { rel: string; href: string }[]).find(
       (link) => ['payer-action', 'approve'].includes(link.rel),
     );
@@ -195,9 +147,9 @@ describe('PayPal end to end', () => {
     const paid = await waitForOrder(app, result.orderId, (order) => order.status === 'paid', 'paid');
     expect(paid).toMatchObject({ paymentStatus: 'paid', paidMinor: 5_500 });
     await waitForEmail(app, buyer.user.email, 'orders.payment-received');
-    expect(await paidEffects(result.orderId, buyer.user.email)).toEqual({ paidEvents: 1, emails: 1 });
+    expect(await paidEffects(app, result.orderId, buyer.user.email)).toEqual({ paidEvents: 1, emails: 1 });
     expect(await stockOf(app, variantId)).toMatchObject({ available: 2, held: 0, sold: 2 });
-    expect(await paymentRow(result.paymentId)).toMatchObject({
+    expect(await paymentRow(app, result.paymentId)).toMatchObject({
       status: 'captured',
       capturedMinor: 5_500,
       providerRef: paypalOrderId,
@@ -215,15 +167,15 @@ describe('PayPal end to end', () => {
         request.method === 'POST' && request.path === `/v2/checkout/orders/${paypalOrderId}/capture`,
     );
     expect(captures).toHaveLength(1);
-    expect(await paidEffects(result.orderId, buyer.user.email)).toEqual({ paidEvents: 1, emails: 1 });
+    expect(await paidEffects(app, result.orderId, buyer.user.email)).toEqual({ paidEvents: 1, emails: 1 });
   });
 
   it('refuses forged PayPal webhooks with 400 and records nothing', async () => {
     const { variantId } = await stockedVariant(app, { units: 2 });
     const { result } = await placeOrder(app, variantId, { body: { provider: 'paypal' } });
-    const paypalOrderId = await paypalOrderIdOf(result.paymentId);
+    const paypalOrderId = await providerRefOf(app, result.paymentId);
     const approved = fake.approveOrder(paypalOrderId);
-    const before = await countEventRows();
+    const before = await countPaymentEvents(app);
     const cases = {
       'body changed by one byte': await deliver(approved, { tamper: true }),
       'signed with another key': await deliver(approved, { wrongKey: true }),
@@ -231,18 +183,16 @@ describe('PayPal end to end', () => {
       'transmission 6 minutes old': await deliver(approved, {
         transmissionTime: new Date(Date.now() - 6 * 60_000).toISOString(),
       }),
-      'no transmission headers': await app.http.inject({
-        method: 'POST',
-        url: WEBHOOK_URL,
+      'no transmission headers': await postWebhook(app, 'paypal', {
         headers: { 'content-type': 'application/json' },
-        payload: JSON.stringify(approved),
+        body: JSON.stringify(approved),
       }),
     };
     for (const [name, response] of Object.entries(cases)) {
       expect(response.statusCode, name).toBe(400);
       expect(response.json().error.code, name).toBe('webhook_signature_invalid');
     }
-    expect(await countEventRows()).toBe(before);
+    expect(await countPaymentEvents(app)).toBe(before);
     expect(await orderRow(app, result.orderId)).toMatchObject({
       status: 'pending_payment',
       paymentStatus: 'unpaid',
@@ -254,7 +204,7 @@ describe('PayPal end to end', () => {
 
     // The genuine delivery of the same event gets through.
     expect((await deliver(approved)).statusCode).toBe(200);
-    expect(await countEventRows()).toBe(before + 1);
+    expect(await countPaymentEvents(app)).toBe(before + 1);
   });
 
   it('staff refunds in part then in full; PAYMENT.CAPTURE.REFUNDED settles each and the order ends refunded', async () => {
@@ -308,7 +258,7 @@ describe('PayPal end to end', () => {
       'refunded',
     );
     expect(refunded).toMatchObject({ paymentStatus: 'refunded', refundedMinor: result.totalMinor });
-    expect(await paymentRow(result.paymentId)).toMatchObject({
+    expect(await paymentRow(app, result.paymentId)).toMatchObject({
       status: 'refunded',
       refundedMinor: result.totalMinor,
     });
@@ -323,18 +273,8 @@ describe('PayPal end to end', () => {
       },
       { what: 'both refund rows settled' },
     );
-    const view = await app.http.inject({
-      url: `/api/orders/${result.orderId}/payments`,
-      headers: staff.headers,
-    });
-    expect(
-      view
-        .json()
-        .refunds.map((refund: { amountMinor: number; status: string }) => [
-          refund.amountMinor,
-          refund.status,
-        ]),
-    ).toEqual([
+    const view = await orderPayments(app, staff, result.orderId);
+    expect(view.refundStates).toEqual([
       [1_000, 'succeeded'],
       [result.totalMinor - 1_000, 'succeeded'],
     ]);

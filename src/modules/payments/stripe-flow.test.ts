@@ -10,15 +10,21 @@ import {
   waitForOrder,
 } from '../../../test/factories/commerce.ts';
 import { waitForEmail } from '../../../test/factories/mailbox.ts';
+import {
+  countPaymentEvents,
+  orderPayments,
+  paidEffects,
+  paymentRow,
+  postWebhook,
+  providerRefOf,
+  waitForProcessedEvents,
+} from '../../../test/factories/payments.ts';
 import { createUser, type TestUser } from '../../../test/factories/users.ts';
 import { type FakeStripe, type FakeStripeEvent, startFakeStripe } from '../../../test/fakes/stripe-server.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
 import { waitFor } from '../../../test/harness/wait-for.ts';
-import { outboundMessages } from '../../platform/notify/notify.tables.ts';
 import { orderEvents } from '../orders/orders.tables.ts';
 import { paymentEvents, payments, refunds } from './payments.tables.ts';
-
-const WEBHOOK_URL = '/api/payments/webhooks/stripe';
 
 interface StripeWorld {
   readonly app: TestApp;
@@ -54,13 +60,7 @@ function deliver(
   event: FakeStripeEvent,
   options?: Parameters<FakeStripe['signedDelivery']>[1],
 ) {
-  const delivery = world.fake.signedDelivery(event, options);
-  return world.app.http.inject({
-    method: 'POST',
-    url: WEBHOOK_URL,
-    headers: delivery.headers,
-    payload: delivery.body,
-  });
+  return postWebhook(world.app, 'stripe', world.fake.signedDelivery(event, options));
 }
 
 /** Delivers each event once, in order, as Stripe would; every delivery must be accepted. */
@@ -69,59 +69,11 @@ async function deliverAll(world: StripeWorld, events: readonly FakeStripeEvent[]
     const response = await deliver(world, event);
     expect(response.statusCode, `${event.type}: ${response.body}`).toBe(200);
   }
-  await waitForProcessed(
+  await waitForProcessedEvents(
     world.app,
+    'stripe',
     events.map((event) => event.id),
   );
-}
-
-/** Waits until the jobs have applied every one of these recorded events. */
-async function waitForProcessed(app: TestApp, eventIds: readonly string[]) {
-  return waitFor(
-    async () => {
-      const rows = await app.platform.db
-        .select()
-        .from(paymentEvents)
-        .where(and(eq(paymentEvents.provider, 'stripe'), inArray(paymentEvents.eventId, [...eventIds])));
-      return rows.length === eventIds.length && rows.every((row) => row.processedAt !== null)
-        ? rows
-        : undefined;
-    },
-    { what: `${eventIds.length} stripe events processed` },
-  );
-}
-
-async function paymentRow(app: TestApp, paymentId: string) {
-  const [row] = await app.platform.db.select().from(payments).where(eq(payments.id, paymentId));
-  if (!row) throw new Error(`no payment ${paymentId}`);
-  return row;
-}
-
-async function providerRefOf(app: TestApp, paymentId: string) {
-  const ref = (await paymentRow(app, paymentId)).providerRef;
-  if (!ref) throw new Error(`payment ${paymentId} has no provider reference`);
-  return ref;
-}
-
-async function countEventRows(app: TestApp) {
-  const [row] = await app.platform.db.select({ n: count() }).from(paymentEvents);
-  return row?.n ?? 0;
-}
-
-/** How many times the order was marked paid and the buyer told so. */
-async function paidEffects(app: TestApp, orderId: string, email: string) {
-  const db = app.platform.db;
-  const [paid] = await db
-    .select({ n: count() })
-    .from(orderEvents)
-    .where(and(eq(orderEvents.orderId, orderId), eq(orderEvents.type, 'paid')));
-  const [mails] = await db
-    .select({ n: count() })
-    .from(outboundMessages)
-    .where(
-      and(eq(outboundMessages.recipient, email), eq(outboundMessages.template, 'orders.payment-received')),
-    );
-  return { paidEvents: paid?.n ?? 0, emails: mails?.n ?? 0 };
 }
 
 function getOrder(app: TestApp, user: TestUser, orderId: string) {
@@ -185,8 +137,9 @@ describe('Stripe Checkout Sessions end to end', () => {
     });
 
     // Both money events were recorded and matched; only the first to be applied changed anything.
-    const rows = await waitForProcessed(
+    const rows = await waitForProcessedEvents(
       app,
+      'stripe',
       events.map((event) => event.id),
     );
     const captured = rows.filter((row) => row.action === 'captured');
@@ -222,15 +175,13 @@ describe('Stripe Checkout Sessions end to end', () => {
     const completed = fake
       .completeSession(sessionId)
       .find((event) => event.type === 'checkout.session.completed')!;
-    const before = await countEventRows(app);
+    const before = await countPaymentEvents(app);
     const now = Math.floor(Date.now() / 1000);
     const genuine = fake.signedDelivery(completed);
     const cases = {
-      'no signature': await app.http.inject({
-        method: 'POST',
-        url: WEBHOOK_URL,
+      'no signature': await postWebhook(app, 'stripe', {
         headers: { 'content-type': 'application/json' },
-        payload: genuine.body,
+        body: genuine.body,
       }),
       'wrong secret': await deliver(world, completed, {
         secret: 'whsec_not_the_endpoint_secret_at_all_0000',
@@ -243,21 +194,16 @@ describe('Stripe Checkout Sessions end to end', () => {
       expect(response.statusCode, name).toBe(400);
       expect(response.json().error.code, name).toBe('webhook_signature_invalid');
     }
-    expect(await countEventRows(app)).toBe(before);
+    expect(await countPaymentEvents(app)).toBe(before);
     expect(await orderRow(app, result.orderId)).toMatchObject({
       status: 'pending_payment',
       paymentStatus: 'unpaid',
     });
 
     // The genuine delivery of the same event is what gets through (the forgeries differ only in the forgery).
-    const accepted = await app.http.inject({
-      method: 'POST',
-      url: WEBHOOK_URL,
-      headers: genuine.headers,
-      payload: genuine.body,
-    });
+    const accepted = await postWebhook(app, 'stripe', genuine);
     expect(accepted.statusCode).toBe(200);
-    expect(await countEventRows(app)).toBe(before + 1);
+    expect(await countPaymentEvents(app)).toBe(before + 1);
     await waitForOrder(
       app,
       result.orderId,
@@ -307,8 +253,9 @@ describe('Stripe Checkout Sessions end to end', () => {
     const moneyEvents = events.filter((event) =>
       ['payment_intent.succeeded', 'checkout.session.completed'].includes(event.type),
     );
-    const rows = await waitForProcessed(
+    const rows = await waitForProcessedEvents(
       app,
+      'stripe',
       moneyEvents.map((event) => event.id),
     );
     expect(rows.every((row) => row.source === 'reconciliation' && row.paymentId === result.paymentId)).toBe(
@@ -431,18 +378,8 @@ describe('Stripe Checkout Sessions end to end', () => {
     expect(posts.filter((request) => !request.idempotencyKey)).toEqual([]);
 
     // Staff see both refunds settled by Stripe's confirmation.
-    const view = await app.http.inject({
-      url: `/api/orders/${result.orderId}/payments`,
-      headers: staff.headers,
-    });
-    expect(
-      view
-        .json()
-        .refunds.map((refund: { amountMinor: number; status: string }) => [
-          refund.amountMinor,
-          refund.status,
-        ]),
-    ).toEqual([
+    const view = await orderPayments(app, staff, result.orderId);
+    expect(view.refundStates).toEqual([
       [1_500, 'succeeded'],
       [result.totalMinor - 1_500, 'succeeded'],
     ]);

@@ -7,11 +7,16 @@ import {
   stockOf,
   waitForOrder,
 } from '../../../test/factories/commerce.ts';
+import {
+  countPaymentEvents,
+  orderPayments,
+  paidEffects,
+  paymentRow,
+  postWebhook,
+} from '../../../test/factories/payments.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
 import { waitFor } from '../../../test/harness/wait-for.ts';
-import { outboundMessages } from '../../platform/notify/notify.tables.ts';
-import { orderEvents } from '../orders/orders.tables.ts';
-import { paymentEvents, payments } from './payments.tables.ts';
+import { paymentEvents } from './payments.tables.ts';
 import { LOCAL_SIGNATURE_HEADER, localWebhookKey, signLocalWebhook } from './providers/local-signature.ts';
 
 let app: TestApp;
@@ -19,8 +24,6 @@ beforeAll(async () => {
   app = await buildTestApp();
 });
 afterAll(() => app?.close());
-
-const WEBHOOK_URL = '/api/payments/webhooks/local';
 
 function localEvent(
   result: { paymentId: string; totalMinor: number; currency: string },
@@ -51,27 +54,7 @@ function deliver(
   const signature = signLocalWebhook(key, body, options.timestamp ?? Math.floor(Date.now() / 1000));
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (options.header !== null) headers[LOCAL_SIGNATURE_HEADER] = options.header ?? signature;
-  return target.http.inject({ method: 'POST', url: WEBHOOK_URL, headers, payload: body });
-}
-
-async function countRows(target: TestApp) {
-  const [events] = await target.platform.db.select({ n: count() }).from(paymentEvents);
-  return events?.n ?? 0;
-}
-
-async function effects(target: TestApp, orderId: string, email: string) {
-  const db = target.platform.db;
-  const [paid] = await db
-    .select({ n: count() })
-    .from(orderEvents)
-    .where(and(eq(orderEvents.orderId, orderId), eq(orderEvents.type, 'paid')));
-  const [mails] = await db
-    .select({ n: count() })
-    .from(outboundMessages)
-    .where(
-      and(eq(outboundMessages.recipient, email), eq(outboundMessages.template, 'orders.payment-received')),
-    );
-  return { paidEvents: paid?.n ?? 0, emails: mails?.n ?? 0 };
+  return postWebhook(target, 'local', { headers, body });
 }
 
 describe('payment webhooks', () => {
@@ -79,20 +62,15 @@ describe('payment webhooks', () => {
     const { variantId } = await stockedVariant(app, { units: 2 });
     const { result } = await placeOrder(app, variantId);
     const body = localEvent(result, 'payment.captured', `evt_forged_${result.paymentId}`);
-    const before = await countRows(app);
+    const before = await countPaymentEvents(app);
     const now = Math.floor(Date.now() / 1000);
     const genuine = signLocalWebhook(localWebhookKey(app.platform.secret), body, now);
     const cases = {
       'no signature': await deliver(app, body, { header: null }),
       'wrong secret': await deliver(app, body, { key: localWebhookKey('another-secret-another-secret-00') }),
-      'body changed by one byte': await app.http.inject({
-        method: 'POST',
-        url: WEBHOOK_URL,
+      'body changed by one byte': await postWebhook(app, 'local', {
         headers: { 'content-type': 'application/json', [LOCAL_SIGNATURE_HEADER]: genuine },
-        payload: body.replace(
-          `"amount_minor":${result.totalMinor}`,
-          `"amount_minor":${result.totalMinor + 1}`,
-        ),
+        body: body.replace(`"amount_minor":${result.totalMinor}`, `"amount_minor":${result.totalMinor + 1}`),
       }),
       'old timestamp': await deliver(app, body, { timestamp: now - 3600 }),
       'future timestamp': await deliver(app, body, { timestamp: now + 3600 }),
@@ -101,7 +79,7 @@ describe('payment webhooks', () => {
       expect(response.statusCode, name).toBe(400);
       expect(response.json().error.code, name).toBe('webhook_signature_invalid');
     }
-    expect(await countRows(app)).toBe(before);
+    expect(await countPaymentEvents(app)).toBe(before);
     expect((await waitForOrder(app, result.orderId, () => true)).status).toBe('pending_payment');
   });
 
@@ -113,10 +91,10 @@ describe('payment webhooks', () => {
     for (let i = 0; i < 3; i++) answers.push((await deliver(app, body)).json());
     expect(answers.map((answer) => answer.duplicate)).toEqual([false, true, true]);
     await waitForOrder(app, result.orderId, (order) => order.status === 'paid', 'paid');
-    await waitFor(async () => (await effects(app, result.orderId, buyer.user.email)).emails === 1, {
+    await waitFor(async () => (await paidEffects(app, result.orderId, buyer.user.email)).emails === 1, {
       what: 'email',
     });
-    expect(await effects(app, result.orderId, buyer.user.email)).toEqual({ paidEvents: 1, emails: 1 });
+    expect(await paidEffects(app, result.orderId, buyer.user.email)).toEqual({ paidEvents: 1, emails: 1 });
     expect(await stockOf(app, variantId)).toMatchObject({ sold: 2, held: 0, available: 3 });
   });
 
@@ -128,7 +106,7 @@ describe('payment webhooks', () => {
     expect(answers.every((answer) => answer.statusCode === 200)).toBe(true);
     expect(answers.filter((answer) => answer.json().duplicate === false)).toHaveLength(1);
     await waitForOrder(app, result.orderId, (order) => order.status === 'paid', 'paid');
-    await waitFor(async () => (await effects(app, result.orderId, buyer.user.email)).emails === 1, {
+    await waitFor(async () => (await paidEffects(app, result.orderId, buyer.user.email)).emails === 1, {
       what: 'email',
     });
     const [recorded] = await app.platform.db
@@ -136,7 +114,7 @@ describe('payment webhooks', () => {
       .from(paymentEvents)
       .where(eq(paymentEvents.eventId, `evt_tenfold_${result.paymentId}`));
     expect(recorded?.n).toBe(1);
-    expect(await effects(app, result.orderId, buyer.user.email)).toEqual({ paidEvents: 1, emails: 1 });
+    expect(await paidEffects(app, result.orderId, buyer.user.email)).toEqual({ paidEvents: 1, emails: 1 });
     expect(await stockOf(app, variantId)).toMatchObject({ sold: 1, held: 0 });
   });
 
@@ -176,17 +154,14 @@ describe('payment webhooks', () => {
         },
         { what: 'all five events applied' },
       );
-      const [payment] = await app.platform.db
-        .select()
-        .from(payments)
-        .where(eq(payments.id, result.paymentId));
+      const payment = await paymentRow(app, result.paymentId);
       const order = await waitForOrder(app, result.orderId, () => true);
       finals.push({
         payment: {
-          status: payment?.status,
-          captured: payment?.capturedMinor,
-          refunded: payment?.refundedMinor,
-          disputes: payment?.disputes,
+          status: payment.status,
+          captured: payment.capturedMinor,
+          refunded: payment.refundedMinor,
+          disputes: payment.disputes,
         },
         order: {
           status: order.status,
@@ -232,10 +207,13 @@ describe('payment webhooks', () => {
           (order) => order.status === 'paid',
           'paid by the worker',
         );
-        await waitFor(async () => (await effects(receiver, result.orderId, buyer.user.email)).emails === 1, {
-          what: 'payment email',
-        });
-        expect(await effects(receiver, result.orderId, buyer.user.email)).toEqual({
+        await waitFor(
+          async () => (await paidEffects(receiver, result.orderId, buyer.user.email)).emails === 1,
+          {
+            what: 'payment email',
+          },
+        );
+        expect(await paidEffects(receiver, result.orderId, buyer.user.email)).toEqual({
           paidEvents: 1,
           emails: 1,
         });
@@ -300,21 +278,11 @@ describe('payment webhooks', () => {
     );
     expect(refunded).toMatchObject({ paymentStatus: 'refunded', refundedMinor: 4_500 });
 
-    const view = await app.http.inject({
-      url: `/api/orders/${result.orderId}/payments`,
-      headers: staff.headers,
-    });
-    expect(
-      view
-        .json()
-        .refunds.map((refund: { amountMinor: number; status: string }) => [
-          refund.amountMinor,
-          refund.status,
-        ]),
-    ).toEqual([
+    const view = await orderPayments(app, staff, result.orderId);
+    expect(view.refundStates).toEqual([
       [1_500, 'succeeded'],
       [3_000, 'succeeded'],
     ]);
-    expect(view.json().payments[0]).toMatchObject({ status: 'refunded', refundedMinor: 4_500 });
+    expect(view.payments[0]).toMatchObject({ status: 'refunded', refundedMinor: 4_500 });
   });
 });
