@@ -3,7 +3,7 @@ import type { CheckoutResultValue } from '../../src/modules/checkout/checkout.sc
 import { receiveStock } from '../../src/modules/inventory/index.ts';
 import { stockLevels } from '../../src/modules/inventory/inventory.tables.ts';
 import { orders } from '../../src/modules/orders/orders.tables.ts';
-import type { TestApp } from '../harness/build-test-app.ts';
+import { buildTestApp, type TestApp, type TestAppOptions } from '../harness/build-test-app.ts';
 import { waitFor } from '../harness/wait-for.ts';
 import { createProduct } from './catalog.ts';
 import { createUser, type TestUser } from './users.ts';
@@ -16,6 +16,22 @@ export const TEST_ADDRESS = {
   postalCode: '10118',
   country: 'US',
 };
+
+/**
+ * A test app and a seller to own its products. If the seller cannot be made the app is closed here,
+ * since the caller never got it to close.
+ */
+export async function appWithSeller(
+  options: TestAppOptions = {},
+): Promise<{ app: TestApp; seller: TestUser }> {
+  const app = await buildTestApp(options);
+  try {
+    return { app, seller: await createUser(app, { roles: ['seller'] }) };
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+}
 
 /** An active product with one variant and `units` in stock; returns the variant id. */
 export async function stockedVariant(

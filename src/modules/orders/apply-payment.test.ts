@@ -1,24 +1,22 @@
-import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orderRow, stockOf } from '../../../test/factories/commerce.ts';
 import { waitForEmail } from '../../../test/factories/mailbox.ts';
 import { createUser, type TestUser } from '../../../test/factories/users.ts';
-import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
+import type { TestApp } from '../../../test/harness/build-test-app.ts';
 import { waitFor } from '../../../test/harness/wait-for.ts';
 import { isAppError } from '../../platform/errors/index.ts';
 import type { ProductView } from '../catalog/products.schemas.ts';
 import { releaseHolds } from '../inventory/index.ts';
 import { cancelOrder, ordersDeps } from './index.ts';
 import type { OrderRow } from './orders.repo.ts';
-import { orders } from './orders.tables.ts';
 import {
   activeHoldUnits,
   applyPayment,
   emailsTo,
   eventsOf,
-  ordersTestModules,
+  ordersTestApp,
   placeOrder,
   stockedProduct,
-  stockOf,
 } from './orders.test-support.ts';
 
 const PAYMENT_1 = '00000000-0000-4000-8000-000000000001';
@@ -30,18 +28,12 @@ describe('applyPaymentToOrder', () => {
   let staff: TestUser;
 
   beforeAll(async () => {
-    app = await buildTestApp({ modules: ordersTestModules });
-    [seller, staff] = await Promise.all([
-      createUser(app, { roles: ['seller'] }),
-      createUser(app, { roles: ['staff'] }),
-    ]);
+    ({ app, seller } = await ordersTestApp());
+    staff = await createUser(app, { roles: ['staff'] });
   });
   afterAll(() => app?.close());
 
-  const reload = async (id: string): Promise<OrderRow> => {
-    const [row] = await app.platform.db.select().from(orders).where(eq(orders.id, id));
-    return row!;
-  };
+  const reload = (id: string): Promise<OrderRow> => orderRow(app, id);
   const eventTypes = async (id: string) => (await eventsOf(app, id)).map((event) => event.type);
 
   /** A buyer with an unpaid order (2 units held) of a fresh product with `units` in stock. */

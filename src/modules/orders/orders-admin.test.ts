@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stockOf } from '../../../test/factories/commerce.ts';
 import { waitForEmail } from '../../../test/factories/mailbox.ts';
 import { createUser, type SendArgs, sendAs, type TestUser } from '../../../test/factories/users.ts';
-import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
+import type { TestApp } from '../../../test/harness/build-test-app.ts';
 import type { ProductView } from '../catalog/products.schemas.ts';
 import type { AdminOrderView, OrderDetailView, OrderPageView } from './orders.schemas.ts';
 import {
   activeHoldUnits,
   applyPayment,
-  ordersTestModules,
+  ordersTestApp,
   placeOrder,
   stockedProduct,
-  stockOf,
 } from './orders.test-support.ts';
 
 describe('orders: the staff desk', () => {
@@ -21,9 +21,8 @@ describe('orders: the staff desk', () => {
   let product: ProductView;
 
   beforeAll(async () => {
-    app = await buildTestApp({ modules: ordersTestModules });
-    [seller, staff, buyer] = await Promise.all([
-      createUser(app, { roles: ['seller'] }),
+    ({ app, seller } = await ordersTestApp());
+    [staff, buyer] = await Promise.all([
       createUser(app, { roles: ['staff'] }),
       createUser(app, { email: `desk-${Date.now()}@shop.example` }),
     ]);

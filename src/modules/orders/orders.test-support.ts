@@ -1,14 +1,15 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { createProduct } from '../../../test/factories/catalog.ts';
+import { appWithSeller } from '../../../test/factories/commerce.ts';
 import type { TestUser } from '../../../test/factories/users.ts';
-import type { TestApp } from '../../../test/harness/build-test-app.ts';
+import type { TestApp, TestAppOptions } from '../../../test/harness/build-test-app.ts';
 import { notifyModule } from '../../platform/notify/index.ts';
 import { outboundMessages } from '../../platform/notify/notify.tables.ts';
 import { accountsModule } from '../accounts/index.ts';
 import { catalogModule } from '../catalog/index.ts';
 import type { ProductView } from '../catalog/products.schemas.ts';
 import { holdStock, inventoryModule, receiveStock } from '../inventory/index.ts';
-import { stockHolds, stockLevels } from '../inventory/inventory.tables.ts';
+import { stockHolds } from '../inventory/inventory.tables.ts';
 import {
   applyPaymentToOrder,
   createPendingOrder,
@@ -22,6 +23,11 @@ import { orderEvents } from './orders.tables.ts';
 
 /** What orders needs to run: accounts (buyers, staff), catalog (products), inventory, and itself. */
 export const ordersTestModules = [notifyModule, accountsModule, catalogModule, inventoryModule, ordersModule];
+
+/** A test app with only what orders needs, and a seller. */
+export function ordersTestApp(options: TestAppOptions = {}) {
+  return appWithSeller({ modules: ordersTestModules, ...options });
+}
 
 const DAY_MS = 24 * 3600_000;
 
@@ -136,11 +142,6 @@ export async function eventsOf(app: TestApp, orderId: string) {
     .from(orderEvents)
     .where(eq(orderEvents.orderId, orderId))
     .orderBy(orderEvents.id);
-}
-
-export async function stockOf(app: TestApp, variantId: string) {
-  const [row] = await app.platform.db.select().from(stockLevels).where(eq(stockLevels.variantId, variantId));
-  return row;
 }
 
 export async function activeHoldUnits(app: TestApp, orderId: string): Promise<number> {

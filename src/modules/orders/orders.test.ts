@@ -1,8 +1,9 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stockOf } from '../../../test/factories/commerce.ts';
 import { waitForEmail } from '../../../test/factories/mailbox.ts';
 import { createUser, type SendArgs, sendAs, type TestUser } from '../../../test/factories/users.ts';
-import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
+import type { TestApp } from '../../../test/harness/build-test-app.ts';
 import { createFakeClock } from '../../platform/clock/clock.ts';
 import { isAppError } from '../../platform/errors/index.ts';
 import type { ProductView } from '../catalog/products.schemas.ts';
@@ -14,10 +15,9 @@ import {
   applyPayment,
   emailsTo,
   eventsOf,
-  ordersTestModules,
+  ordersTestApp,
   placeOrder,
   stockedProduct,
-  stockOf,
 } from './orders.test-support.ts';
 
 /** The message of a database error, wherever the driver and Drizzle put it. */
@@ -41,12 +41,8 @@ describe('orders: placing, reading, cancelling', () => {
   let plate: ProductView;
 
   beforeAll(async () => {
-    app = await buildTestApp({ modules: ordersTestModules, clock });
-    [seller, buyer, other] = await Promise.all([
-      createUser(app, { roles: ['seller'] }),
-      createUser(app),
-      createUser(app),
-    ]);
+    ({ app, seller } = await ordersTestApp({ clock }));
+    [buyer, other] = await Promise.all([createUser(app), createUser(app)]);
     [mug, plate] = await Promise.all([
       stockedProduct(app, seller, { priceMinor: 2500 }),
       stockedProduct(app, seller, { priceMinor: 1000 }),

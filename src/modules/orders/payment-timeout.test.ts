@@ -1,22 +1,20 @@
-import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orderRow, stockOf } from '../../../test/factories/commerce.ts';
 import { waitForEmail } from '../../../test/factories/mailbox.ts';
 import { createUser, type TestUser } from '../../../test/factories/users.ts';
-import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
+import type { TestApp } from '../../../test/harness/build-test-app.ts';
 import { waitFor } from '../../../test/harness/wait-for.ts';
 import { createFakeClock } from '../../platform/clock/clock.ts';
 import type { ProductView } from '../catalog/products.schemas.ts';
 import { cancelOverduePendingOrders, paymentTimeoutJob } from './index.ts';
 import { lockOrder } from './orders.repo.ts';
-import { orders } from './orders.tables.ts';
 import {
   activeHoldUnits,
   applyPayment,
   eventsOf,
-  ordersTestModules,
+  ordersTestApp,
   placeOrder,
   stockedProduct,
-  stockOf,
 } from './orders.test-support.ts';
 
 const HOUR_MS = 3600_000;
@@ -28,16 +26,12 @@ describe('payment timeout', () => {
   let product: ProductView;
 
   beforeAll(async () => {
-    app = await buildTestApp({ modules: ordersTestModules, clock });
-    seller = await createUser(app, { roles: ['seller'] });
+    ({ app, seller } = await ordersTestApp({ clock }));
     product = await stockedProduct(app, seller, { units: 100, priceMinor: 1500 });
   });
   afterAll(() => app?.close());
 
-  const statusOf = async (id: string) => {
-    const [row] = await app.platform.db.select().from(orders).where(eq(orders.id, id));
-    return row!;
-  };
+  const statusOf = (id: string) => orderRow(app, id);
   const dueIn = (hours: number) => new Date(clock.now().getTime() + hours * HOUR_MS);
   // Holds outlive the due time here, so inventory's own expiry sweep (a cron on the same fake
   // clock) cannot be what releases them.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, type SendArgs, sendAs, type TestUser } from '../../../test/factories/users.ts';
-import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
-import { applyPayment, ordersTestModules, placeOrder, stockedProduct } from './orders.test-support.ts';
+import type { TestApp } from '../../../test/harness/build-test-app.ts';
+import { applyPayment, ordersTestApp, placeOrder, stockedProduct } from './orders.test-support.ts';
 
 describe('review eligibility from orders', () => {
   let app: TestApp;
@@ -9,11 +9,8 @@ describe('review eligibility from orders', () => {
   let staff: TestUser;
 
   beforeAll(async () => {
-    app = await buildTestApp({ modules: ordersTestModules });
-    [seller, staff] = await Promise.all([
-      createUser(app, { roles: ['seller'] }),
-      createUser(app, { roles: ['staff'] }),
-    ]);
+    ({ app, seller } = await ordersTestApp());
+    staff = await createUser(app, { roles: ['staff'] });
   });
   afterAll(() => app?.close());
 
