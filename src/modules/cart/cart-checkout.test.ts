@@ -1,12 +1,12 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, type TestUser } from '../../../test/factories/users.ts';
-import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
+import type { TestApp } from '../../../test/harness/build-test-app.ts';
 import { waitFor } from '../../../test/harness/wait-for.ts';
 import { products } from '../catalog/catalog.tables.ts';
 import type { CartView } from './cart.schemas.ts';
 import { carts } from './cart.tables.ts';
-import { addLine, sendCart, stockedProduct } from './cart.test-support.ts';
+import { addLine, cartTestApp, sendCart, stockedProduct } from './cart.test-support.ts';
 import { type CheckoutCart, cartFingerprint, lockCartForCheckout, markCartCheckedOut } from './index.ts';
 
 describe('cart for checkout', () => {
@@ -14,8 +14,7 @@ describe('cart for checkout', () => {
   let seller: TestUser;
 
   beforeAll(async () => {
-    app = await buildTestApp({ startJobs: false });
-    seller = await createUser(app, { roles: ['seller'] });
+    ({ app, seller } = await cartTestApp());
   });
   afterAll(() => app?.close());
 

@@ -1,10 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, type TestUser } from '../../../test/factories/users.ts';
-import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
+import type { TestApp } from '../../../test/harness/build-test-app.ts';
 import type { CartView } from './cart.schemas.ts';
 import { cartLines, carts } from './cart.tables.ts';
-import { addLine, sendCart, stockedProduct } from './cart.test-support.ts';
+import { addLine, cartTestApp, sendCart, stockedProduct } from './cart.test-support.ts';
 import { newCartToken } from './cart-token.ts';
 
 describe('cart merge', () => {
@@ -12,8 +12,7 @@ describe('cart merge', () => {
   let seller: TestUser;
 
   beforeAll(async () => {
-    app = await buildTestApp({ startJobs: false });
-    seller = await createUser(app, { roles: ['seller'] });
+    ({ app, seller } = await cartTestApp());
   });
   afterAll(() => app?.close());
 

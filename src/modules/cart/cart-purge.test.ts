@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, type TestUser } from '../../../test/factories/users.ts';
-import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
+import type { TestApp } from '../../../test/harness/build-test-app.ts';
 import { waitFor } from '../../../test/harness/wait-for.ts';
 import { purgeAbandonedCarts, purgeAbandonedCartsJob } from './cart.jobs.ts';
 import { type CartStatus, cartLines, carts } from './cart.tables.ts';
-import { addLine, stockedProduct } from './cart.test-support.ts';
+import { addLine, cartTestApp, stockedProduct } from './cart.test-support.ts';
 import { hashCartToken } from './cart-token.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -16,8 +16,7 @@ describe('cart.purge-abandoned', () => {
   let seller: TestUser;
 
   beforeAll(async () => {
-    app = await buildTestApp();
-    seller = await createUser(app, { roles: ['seller'] });
+    ({ app, seller } = await cartTestApp({ startJobs: true }));
   });
   afterAll(() => app?.close());
 

@@ -1,11 +1,17 @@
 import { createProduct, type ProductFactoryInput } from '../../../test/factories/catalog.ts';
+import { appWithSeller } from '../../../test/factories/commerce.ts';
 import type { TestUser } from '../../../test/factories/users.ts';
-import type { TestApp } from '../../../test/harness/build-test-app.ts';
+import type { TestApp, TestAppOptions } from '../../../test/harness/build-test-app.ts';
 import type { ProductView } from '../catalog/products.schemas.ts';
 import { stockLevels } from '../inventory/inventory.tables.ts';
 import type { CartView } from './cart.schemas.ts';
 
 /** Test-only helpers for the cart tests (not imported by the app). */
+
+/** A test app (jobs off unless `options` turns them on) and a seller to own the products. */
+export function cartTestApp(options: TestAppOptions = {}) {
+  return appWithSeller({ startJobs: false, ...options });
+}
 
 export interface CartRequest {
   readonly user?: TestUser | undefined;

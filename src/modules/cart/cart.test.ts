@@ -3,11 +3,11 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProduct } from '../../../test/factories/catalog.ts';
 import { createUser, type TestUser } from '../../../test/factories/users.ts';
-import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
+import type { TestApp } from '../../../test/harness/build-test-app.ts';
 import { productVariants } from '../catalog/catalog.tables.ts';
 import type { CartView } from './cart.schemas.ts';
 import { carts } from './cart.tables.ts';
-import { addLine, giveStock, sendCart, stockedProduct } from './cart.test-support.ts';
+import { addLine, cartTestApp, giveStock, sendCart, stockedProduct } from './cart.test-support.ts';
 import { hashCartToken, newCartToken } from './cart-token.ts';
 
 describe('cart', () => {
@@ -15,8 +15,7 @@ describe('cart', () => {
   let seller: TestUser;
 
   beforeAll(async () => {
-    app = await buildTestApp({ startJobs: false });
-    seller = await createUser(app, { roles: ['seller'] });
+    ({ app, seller } = await cartTestApp());
   });
   afterAll(() => app?.close());
 
