@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser, type TestUser } from '../../../test/factories/users.ts';
+import type { TestUser } from '../../../test/factories/users.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
 import { waitFor } from '../../../test/harness/wait-for.ts';
 import { createFakeClock } from '../../platform/clock/clock.ts';
@@ -7,6 +7,7 @@ import { holdStock, inventoryModule, releaseExpiredHolds, type StockLine } from 
 import {
   expectBalanced,
   holdsOf,
+  inventoryTestApp,
   inventoryTestModules,
   levelOf,
   movementsOf,
@@ -23,8 +24,7 @@ describe('hold expiry', () => {
 
   beforeAll(async () => {
     // Jobs stay off: the test runs the sweep itself at the fake time it chose.
-    app = await buildTestApp({ modules: inventoryTestModules, clock, startJobs: false });
-    seller = await createUser(app, { roles: ['seller'] });
+    ({ app, seller } = await inventoryTestApp({ clock }));
   });
   afterAll(() => app?.close());
 

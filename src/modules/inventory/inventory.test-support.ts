@@ -2,17 +2,23 @@ import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { createProduct } from '../../../test/factories/catalog.ts';
+import { appWithSeller, stockOf } from '../../../test/factories/commerce.ts';
 import type { TestUser } from '../../../test/factories/users.ts';
-import type { TestApp } from '../../../test/harness/build-test-app.ts';
+import type { TestApp, TestAppOptions } from '../../../test/harness/build-test-app.ts';
 import { notifyModule } from '../../platform/notify/index.ts';
 import { accountsModule } from '../accounts/index.ts';
 import { catalogModule } from '../catalog/index.ts';
 import { inventoryModule } from './index.ts';
-import { inventoryMovements, stockHolds, stockLevels } from './inventory.tables.ts';
+import { inventoryMovements, stockHolds } from './inventory.tables.ts';
 import { receiveStock } from './stock-changes.ts';
 
 /** What inventory needs to run: accounts (users, staff), catalog (variants), and itself. */
 export const inventoryTestModules = [notifyModule, accountsModule, catalogModule, inventoryModule];
+
+/** A test app with only what inventory needs (jobs off unless `options` turns them on), and a seller. */
+export function inventoryTestApp(options: TestAppOptions = {}) {
+  return appWithSeller({ modules: inventoryTestModules, startJobs: false, ...options });
+}
 
 /** Active product variants of `seller`, each stocked with the given units (0: no stock row). */
 export async function stockedVariants(
@@ -36,11 +42,8 @@ export async function stockedVariants(
   return ids;
 }
 
-export async function levelOf(app: TestApp, variantId: string) {
-  const [row] = await app.platform.db.select().from(stockLevels).where(eq(stockLevels.variantId, variantId));
-  if (!row) throw new Error(`no stock row for ${variantId}`);
-  return row;
-}
+/** The variant's stock row; throws if it has none. */
+export const levelOf = stockOf;
 
 /** The CHECK constraints' invariant, asserted from the outside too. */
 export async function expectBalanced(app: TestApp, variantId: string) {

@@ -1,15 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProduct } from '../../../test/factories/catalog.ts';
 import { createUser, type SendArgs, sendAs, type TestUser } from '../../../test/factories/users.ts';
-import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
+import type { TestApp } from '../../../test/harness/build-test-app.ts';
 import { holdStock } from './index.ts';
 import type { MovementPageView, StockChangeView, StockLevelsView } from './inventory.schemas.ts';
-import {
-  expectBalanced,
-  inventoryTestModules,
-  newOrderId,
-  stockedVariants,
-} from './inventory.test-support.ts';
+import { expectBalanced, inventoryTestApp, newOrderId, stockedVariants } from './inventory.test-support.ts';
 
 const UNKNOWN = '0b7f7c1e-1111-4222-8333-944445555666';
 
@@ -20,12 +15,8 @@ describe('inventory routes', () => {
   let buyer: TestUser;
 
   beforeAll(async () => {
-    app = await buildTestApp({ modules: inventoryTestModules, startJobs: false });
-    [seller, staff, buyer] = await Promise.all([
-      createUser(app, { roles: ['seller'] }),
-      createUser(app, { roles: ['staff'] }),
-      createUser(app),
-    ]);
+    ({ app, seller } = await inventoryTestApp());
+    [staff, buyer] = await Promise.all([createUser(app, { roles: ['staff'] }), createUser(app)]);
   });
   afterAll(() => app?.close());
 

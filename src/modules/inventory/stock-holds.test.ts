@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser, type TestUser } from '../../../test/factories/users.ts';
-import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
+import type { TestUser } from '../../../test/factories/users.ts';
+import type { TestApp } from '../../../test/harness/build-test-app.ts';
 import { createFakeClock } from '../../platform/clock/clock.ts';
 import { type AppError, isAppError } from '../../platform/errors/index.ts';
 import { holdStock, releaseHolds, returnStock, type StockLine, sellHeldStock } from './index.ts';
 import {
   expectBalanced,
   holdsOf,
-  inventoryTestModules,
+  inventoryTestApp,
   levelOf,
   movementsOf,
   newOrderId,
@@ -22,8 +22,7 @@ describe('stock holds', () => {
   let seller: TestUser;
 
   beforeAll(async () => {
-    app = await buildTestApp({ modules: inventoryTestModules, clock, startJobs: false });
-    seller = await createUser(app, { roles: ['seller'] });
+    ({ app, seller } = await inventoryTestApp({ clock }));
   });
   afterAll(() => app?.close());
 
