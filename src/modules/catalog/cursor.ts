@@ -1,9 +1,4 @@
-import { AppError, registerErrorCodes } from '../../platform/errors/index.ts';
-
-registerErrorCodes({
-  /** A cursor that was not made by this listing (tampered, or from another sort). */
-  invalid_cursor: 400,
-});
+import { decodeKeysetCursor, encodeKeysetCursor, isUuid } from '../../platform/http/keyset-cursor.ts';
 
 /** Where a page ended: the sort it belongs to, the last row's sort key (as text) and its id. */
 export interface Cursor {
@@ -12,33 +7,18 @@ export interface Cursor {
   readonly id: string;
 }
 
-/** Opaque to clients: base64url of a small JSON array. */
+/** Opaque to clients: base64url of `[sort, key, id]`. */
 export function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify([cursor.sort, cursor.key, cursor.id]), 'utf8').toString('base64url');
+  return encodeKeysetCursor([cursor.sort, cursor.key, cursor.id]);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
+/** A cursor of another sort, or tampered with, is `invalid_cursor` (400). */
 export function decodeCursor(text: string, sort: string): Cursor {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  if (
-    !Array.isArray(parsed) ||
-    parsed.length !== 3 ||
-    parsed[0] !== sort ||
-    !(typeof parsed[1] === 'string' || parsed[1] === null) ||
-    typeof parsed[2] !== 'string' ||
-    !UUID.test(parsed[2])
-  ) {
-    throw new AppError('invalid_cursor', 'The cursor is not one this listing gave out', {
-      fields: [
-        { field: 'querystring.cursor', message: 'Pass the nextCursor of the previous page unchanged' },
-      ],
-    });
-  }
-  return { sort, key: parsed[1] as string | null, id: parsed[2] };
+  return decodeKeysetCursor(text, (parts) => {
+    const [tag, key, id] = parts;
+    if (parts.length !== 3 || tag !== sort || !(typeof key === 'string' || key === null) || !isUuid(id)) {
+      return undefined;
+    }
+    return { sort, key, id };
+  });
 }

@@ -1,5 +1,6 @@
 import type { Db } from '../../platform/db/types.ts';
 import { AppError } from '../../platform/errors/index.ts';
+import { invalidCursor } from '../../platform/http/keyset-cursor.ts';
 import { resolveCategory } from './categories.service.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { toViews } from './products.service.ts';
@@ -111,11 +112,7 @@ function decodeOffset(cursor: string): number {
   const decoded = decodeCursor(cursor, CURSOR_SORT);
   const offset = Number(decoded.key);
   if (!Number.isInteger(offset) || offset < 0 || offset >= CANDIDATE_CAP) {
-    throw new AppError('invalid_cursor', 'The cursor is not one this search gave out', {
-      fields: [
-        { field: 'querystring.cursor', message: 'Pass the nextCursor of the previous page unchanged' },
-      ],
-    });
+    throw invalidCursor('The cursor is not one this search gave out');
   }
   return offset;
 }

@@ -9,8 +9,6 @@ registerErrorCodes({
   stock_return_invalid: 409,
   /** Another transaction is holding stock for the same order at this moment; retry the step. */
   hold_conflict: 409,
-  /** A movements cursor that this listing did not give out. */
-  invalid_cursor: 400,
 });
 
 export interface ShortLine {

@@ -1,6 +1,6 @@
 import type { Clock } from '../../platform/clock/clock.ts';
 import type { Db, DbOrTx } from '../../platform/db/types.ts';
-import { AppError } from '../../platform/errors/index.ts';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../../platform/http/keyset-cursor.ts';
 import { availableQuantities } from './availability.ts';
 import { invalidQuantity, variantNotFound } from './inventory.errors.ts';
 import {
@@ -28,27 +28,15 @@ const CURSOR_TAG = 'movements';
 
 /** Opaque to clients: base64url of `["movements", <last id>]`. */
 function encodeCursor(id: number): string {
-  return Buffer.from(JSON.stringify([CURSOR_TAG, id]), 'utf8').toString('base64url');
+  return encodeKeysetCursor([CURSOR_TAG, id]);
 }
 
 function decodeCursor(text: string): number {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  if (
-    Array.isArray(parsed) &&
-    parsed.length === 2 &&
-    parsed[0] === CURSOR_TAG &&
-    Number.isSafeInteger(parsed[1]) &&
-    (parsed[1] as number) > 0
-  ) {
-    return parsed[1] as number;
-  }
-  throw new AppError('invalid_cursor', 'The cursor is not one this listing gave out', {
-    fields: [{ field: 'querystring.cursor', message: 'Pass the nextCursor of the previous page unchanged' }],
+  return decodeKeysetCursor(text, (parts) => {
+    const [tag, id] = parts;
+    return parts.length === 2 && tag === CURSOR_TAG && Number.isSafeInteger(id) && (id as number) > 0
+      ? (id as number)
+      : undefined;
   });
 }
 
