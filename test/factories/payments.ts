@@ -77,6 +77,21 @@ export async function providerRefOf(app: TestApp, paymentId: string) {
   return ref;
 }
 
+/** POST /api/admin/orders/:id/refunds as `user` (an idempotency key only when one is given). */
+export function postRefund(
+  app: TestApp,
+  user: TestUser,
+  orderId: string,
+  { idempotencyKey, ...body }: { amountMinor?: number; reason?: string; idempotencyKey?: string } = {},
+) {
+  return app.http.inject({
+    method: 'POST',
+    url: `/api/admin/orders/${orderId}/refunds`,
+    headers: idempotencyKey ? { ...user.headers, 'idempotency-key': idempotencyKey } : user.headers,
+    payload: body,
+  });
+}
+
 /** GET /api/orders/:id/payments as `user`; its refunds also as `[amountMinor, status]` pairs. */
 export async function orderPayments(app: TestApp, user: TestUser, orderId: string) {
   const response = await app.http.inject({ url: `/api/orders/${orderId}/payments`, headers: user.headers });

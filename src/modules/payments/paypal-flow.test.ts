@@ -13,6 +13,7 @@ import {
   orderPayments,
   paidEffects,
   paymentRow,
+  postRefund,
   postWebhook,
   providerRefOf,
   waitForProcessedEvents,
@@ -210,18 +211,16 @@ describe('PayPal end to end', () => {
   it('staff refunds in part then in full; PAYMENT.CAPTURE.REFUNDED settles each and the order ends refunded', async () => {
     const { buyer, result, paypalOrderId } = await paidPayPalOrder({ priceMinor: 4_000 });
     const captureId = fake.captureIdOf(paypalOrderId)!;
-    const url = `/api/admin/orders/${result.orderId}/refunds`;
     const refundPath = `/v2/payments/captures/${captureId}/refund`;
 
-    const byBuyer = await app.http.inject({ method: 'POST', url, headers: buyer.headers, payload: {} });
+    const byBuyer = await postRefund(app, buyer, result.orderId);
     expect(byBuyer.statusCode).toBe(403);
 
     const mark = fake.events.length;
-    const partial = await app.http.inject({
-      method: 'POST',
-      url,
-      headers: { ...staff.headers, 'idempotency-key': 'paypal-partial-1' },
-      payload: { amountMinor: 1_000, reason: 'scratched' },
+    const partial = await postRefund(app, staff, result.orderId, {
+      amountMinor: 1_000,
+      reason: 'scratched',
+      idempotencyKey: 'paypal-partial-1',
     });
     expect(partial.statusCode).toBe(202);
     expect(partial.json()).toMatchObject({ amountMinor: 1_000, status: 'pending' });
@@ -242,12 +241,7 @@ describe('PayPal end to end', () => {
     expect(partly).toMatchObject({ status: 'paid', paymentStatus: 'partially_refunded' });
 
     const mark2 = fake.events.length;
-    const rest = await app.http.inject({
-      method: 'POST',
-      url,
-      headers: staff.headers,
-      payload: { reason: 'returned' },
-    });
+    const rest = await postRefund(app, staff, result.orderId, { reason: 'returned' });
     expect(rest.statusCode, rest.body).toBe(202);
     expect(rest.json().amountMinor).toBe(result.totalMinor - 1_000);
     await deliverAll([await recordedEvent('PAYMENT.CAPTURE.REFUNDED', paypalOrderId, mark2)]);

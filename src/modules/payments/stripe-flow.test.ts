@@ -15,6 +15,7 @@ import {
   orderPayments,
   paidEffects,
   paymentRow,
+  postRefund,
   postWebhook,
   providerRefOf,
   waitForProcessedEvents,
@@ -290,16 +291,14 @@ describe('Stripe Checkout Sessions end to end', () => {
     await deliverAll(world, fake.completeSession(sessionId));
     await waitForOrder(app, result.orderId, (order) => order.status === 'paid', 'paid');
     const paymentIntentId = fake.session(sessionId)?.payment_intent as string;
-    const url = `/api/admin/orders/${result.orderId}/refunds`;
-    const byBuyer = await app.http.inject({ method: 'POST', url, headers: buyer.headers, payload: {} });
+    const byBuyer = await postRefund(app, buyer, result.orderId);
     expect(byBuyer.statusCode).toBe(403);
 
     const mark = fake.events.length;
-    const partial = await app.http.inject({
-      method: 'POST',
-      url,
-      headers: { ...staff.headers, 'idempotency-key': 'stripe-partial-1' },
-      payload: { amountMinor: 1_500, reason: 'late delivery' },
+    const partial = await postRefund(app, staff, result.orderId, {
+      amountMinor: 1_500,
+      reason: 'late delivery',
+      idempotencyKey: 'stripe-partial-1',
     });
     expect(partial.statusCode).toBe(202);
     expect(partial.json()).toMatchObject({ amountMinor: 1_500, status: 'pending', currency: 'USD' });
@@ -341,11 +340,9 @@ describe('Stripe Checkout Sessions end to end', () => {
 
     // The rest, without an amount: everything still refundable.
     const mark2 = fake.events.length;
-    const rest = await app.http.inject({
-      method: 'POST',
-      url,
-      headers: { ...staff.headers, 'idempotency-key': 'stripe-rest-1' },
-      payload: { reason: 'returned' },
+    const rest = await postRefund(app, staff, result.orderId, {
+      reason: 'returned',
+      idempotencyKey: 'stripe-rest-1',
     });
     expect(rest.statusCode, rest.body).toBe(202);
     expect(rest.json().amountMinor).toBe(result.totalMinor - 1_500);

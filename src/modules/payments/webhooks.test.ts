@@ -12,6 +12,7 @@ import {
   orderPayments,
   paidEffects,
   paymentRow,
+  postRefund,
   postWebhook,
 } from '../../../test/factories/payments.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
@@ -233,41 +234,28 @@ describe('payment webhooks', () => {
     await waitForOrder(app, result.orderId, (order) => order.status === 'paid', 'paid');
     const { createUser } = await import('../../../test/factories/users.ts');
     const staff = await createUser(app, { roles: ['staff'] });
-    const url = `/api/admin/orders/${result.orderId}/refunds`;
-    const forbidden = await app.http.inject({ method: 'POST', url, headers: buyer.headers, payload: {} });
+    const forbidden = await postRefund(app, buyer, result.orderId);
     expect(forbidden.statusCode).toBe(403);
 
-    const partial = await app.http.inject({
-      method: 'POST',
-      url,
-      headers: { ...staff.headers, 'idempotency-key': 'refund-partial-1' },
-      payload: { amountMinor: 1_500, reason: 'late delivery' },
+    const partial = await postRefund(app, staff, result.orderId, {
+      amountMinor: 1_500,
+      reason: 'late delivery',
+      idempotencyKey: 'refund-partial-1',
     });
     expect(partial.statusCode).toBe(202);
-    const repeat = await app.http.inject({
-      method: 'POST',
-      url,
-      headers: { ...staff.headers, 'idempotency-key': 'refund-partial-1' },
-      payload: { amountMinor: 1_500, reason: 'late delivery' },
+    const repeat = await postRefund(app, staff, result.orderId, {
+      amountMinor: 1_500,
+      reason: 'late delivery',
+      idempotencyKey: 'refund-partial-1',
     });
     expect(repeat.json().id).toBe(partial.json().id);
     await waitForOrder(app, result.orderId, (order) => order.refundedMinor === 1_500, 'partial refund');
 
-    const tooMuch = await app.http.inject({
-      method: 'POST',
-      url,
-      headers: staff.headers,
-      payload: { amountMinor: 10_000 },
-    });
+    const tooMuch = await postRefund(app, staff, result.orderId, { amountMinor: 10_000 });
     expect(tooMuch.statusCode).toBe(409);
     expect(tooMuch.json().error.code).toBe('refund_exceeds_captured');
 
-    const rest = await app.http.inject({
-      method: 'POST',
-      url,
-      headers: staff.headers,
-      payload: { reason: 'cancelled' },
-    });
+    const rest = await postRefund(app, staff, result.orderId, { reason: 'cancelled' });
     expect(rest.statusCode).toBe(202);
     expect(rest.json().amountMinor).toBe(4_500 - 1_500);
     const refunded = await waitForOrder(
