@@ -98,39 +98,30 @@ export async function upsertRates(
   return { inserted, updated };
 }
 
-export async function findRate(
-  db: DbOrTx,
-  key: { source: string; base: string; quote: string; asOf: string },
-): Promise<ExchangeRateRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(exchangeRates)
-    .where(
-      and(
-        eq(exchangeRates.source, key.source),
-        eq(exchangeRates.base, key.base),
-        eq(exchangeRates.quote, key.quote),
-        eq(exchangeRates.asOf, key.asOf),
-      ),
-    )
-    .for('update');
+/** One stored rate: a source's rate for a currency pair on a day. */
+interface RateKey {
+  readonly source: string;
+  readonly base: string;
+  readonly quote: string;
+  readonly asOf: string;
+}
+
+function rateIs(key: RateKey): SQL | undefined {
+  return and(
+    eq(exchangeRates.source, key.source),
+    eq(exchangeRates.base, key.base),
+    eq(exchangeRates.quote, key.quote),
+    eq(exchangeRates.asOf, key.asOf),
+  );
+}
+
+export async function findRate(db: DbOrTx, key: RateKey): Promise<ExchangeRateRow | undefined> {
+  const [row] = await db.select().from(exchangeRates).where(rateIs(key)).for('update');
   return row;
 }
 
-export async function deleteRate(
-  db: DbOrTx,
-  key: { source: string; base: string; quote: string; asOf: string },
-): Promise<void> {
-  await db
-    .delete(exchangeRates)
-    .where(
-      and(
-        eq(exchangeRates.source, key.source),
-        eq(exchangeRates.base, key.base),
-        eq(exchangeRates.quote, key.quote),
-        eq(exchangeRates.asOf, key.asOf),
-      ),
-    );
+export async function deleteRate(db: DbOrTx, key: RateKey): Promise<void> {
+  await db.delete(exchangeRates).where(rateIs(key));
 }
 
 export async function countRates(db: DbOrTx, source: string): Promise<number> {
