@@ -269,6 +269,13 @@ describe('currency routes', () => {
   });
 
   it('answers 400 for malformed input and 404 when no rate connects', async () => {
+    const expectRefused = async (urls: readonly string[], status: number, code: string) => {
+      for (const url of urls) {
+        const response = await send('GET', url);
+        expect(response.statusCode, url).toBe(status);
+        expect(response.json().error.code, url).toBe(code);
+      }
+    };
     const badRequests = [
       '/api/exchange-rates?base=usd',
       '/api/exchange-rates?base=USD&date=2023-02-30',
@@ -283,11 +290,7 @@ describe('currency routes', () => {
       '/api/exchange-rates/history?base=EUR&quote=EUR',
       '/api/exchange-rates/history?base=EUR',
     ];
-    for (const url of badRequests) {
-      const response = await send('GET', url);
-      expect(response.statusCode, url).toBe(400);
-      expect(response.json().error.code, url).toBe('validation_failed');
-    }
+    await expectRefused(badRequests, 400, 'validation_failed');
     // 366 days is the most one request covers.
     const longest = await send(
       'GET',
@@ -301,10 +304,6 @@ describe('currency routes', () => {
       '/api/exchange-rates?base=XYZ&date=2023-04-03',
       '/api/exchange-rates?base=EUR&date=2000-01-01',
     ];
-    for (const url of notFound) {
-      const response = await send('GET', url);
-      expect(response.statusCode, url).toBe(404);
-      expect(response.json().error.code, url).toBe('rate_not_found');
-    }
+    await expectRefused(notFound, 404, 'rate_not_found');
   });
 });
