@@ -194,6 +194,16 @@ function after(cursor: { placedAt: string; id: string } | undefined): SQL | unde
   return sql`(${orders.placedAt}, ${orders.id}) < (cast(${cursor.placedAt} as timestamptz), cast(${cursor.id} as uuid))`;
 }
 
+/** A page of list rows, newest first: the order `after` pages through. */
+function newestFirst(db: DbOrTx, conditions: (SQL | undefined)[], limit: number): Promise<OrderListRow[]> {
+  return db
+    .select(listColumns)
+    .from(orders)
+    .where(and(...conditions))
+    .orderBy(desc(orders.placedAt), desc(orders.id))
+    .limit(limit);
+}
+
 /** A buyer's orders, newest first, after the keyset `(placedAt, id)` (the orders_buyer_idx index). */
 export async function listBuyerOrders(
   db: DbOrTx,
@@ -206,12 +216,7 @@ export async function listBuyerOrders(
 ): Promise<OrderListRow[]> {
   const conditions = [eq(orders.buyerId, options.buyerId), after(options.after)];
   if (options.status) conditions.push(eq(orders.status, options.status));
-  return db
-    .select(listColumns)
-    .from(orders)
-    .where(and(...conditions))
-    .orderBy(desc(orders.placedAt), desc(orders.id))
-    .limit(options.limit);
+  return newestFirst(db, conditions, options.limit);
 }
 
 function escapeLike(text: string): string {
@@ -239,12 +244,7 @@ export async function listOrdersForStaff(
       number === undefined ? ilike(orders.email, `%${escapeLike(q)}%`) : eq(orders.number, Number(number)),
     );
   }
-  return db
-    .select(listColumns)
-    .from(orders)
-    .where(and(...conditions))
-    .orderBy(desc(orders.placedAt), desc(orders.id))
-    .limit(options.limit);
+  return newestFirst(db, conditions, options.limit);
 }
 
 /** Review eligibility: the user received (status delivered) an order with a line for the product. */
