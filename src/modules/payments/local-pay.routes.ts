@@ -44,11 +44,7 @@ export function registerLocalPayRoutes(app: AppInstance, services: PlatformServi
   const load = async (paymentId: string, expires: string, sig: string) => {
     const providers = await paymentProvidersFor(services);
     const payment = await findPayment(services.db, paymentId);
-    if (
-      !payment ||
-      payment.provider !== 'local' ||
-      !providers.local.verifyPageLink(paymentId, expires, sig)
-    ) {
+    if (payment?.provider !== 'local' || !providers.local.verifyPageLink(paymentId, expires, sig)) {
       throw new AppError('not_found', 'This payment link is invalid or has expired');
     }
     const order = await findOrderParties(services.db, payment.orderId);

@@ -147,7 +147,7 @@ export async function executeRefund(
   const { db, clock } = services;
   const loaded = await db.transaction(async (tx) => {
     const refund = await lockRefund(tx, refundId);
-    if (!refund || refund.status !== 'pending' || refund.providerRef) return null;
+    if (refund?.status !== 'pending' || refund.providerRef) return null;
     const payment = await lockPayment(tx, refund.paymentId);
     return payment ? { refund, payment } : null;
   });
