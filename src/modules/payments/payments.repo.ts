@@ -377,3 +377,29 @@ export async function settleRefundsCoveredBy(
       .where(eq(refunds.id, row.id));
   }
 }
+
+/**
+ * Payments still open at the provider whose order was cancelled meanwhile (buyer, staff, payment
+ * timeout, superseded checkout): reconciliation asks the provider to close them.
+ */
+export async function listOpenPaymentsOfCancelledOrders(
+  db: DbOrTx,
+  since: Date,
+  limit: number,
+): Promise<PaymentRow[]> {
+  const rows = await db
+    .select({ payment: payments })
+    .from(payments)
+    .innerJoin(orders, eq(orders.id, payments.orderId))
+    .where(
+      and(
+        inArray(payments.status, ['pending', 'authorized']),
+        eq(orders.status, 'cancelled'),
+        sql`${payments.providerRef} is not null`,
+        sql`${payments.createdAt} >= ${since.toISOString()}::timestamptz`,
+      ),
+    )
+    .orderBy(asc(payments.createdAt))
+    .limit(limit);
+  return rows.map((row) => row.payment);
+}

@@ -134,10 +134,16 @@ export const ReconciliationReportView = Type.Object(
   {
     providers: Type.Record(Type.String(), Type.Object({ listed: Type.Integer(), recorded: Type.Integer() })),
     requeued: Type.Integer(),
+    /** Provider payments closed because their order was cancelled. */
+    closed: Type.Integer(),
   },
   {
     examples: [
-      { providers: { local: { listed: 0, recorded: 0 }, stripe: { listed: 12, recorded: 1 } }, requeued: 0 },
+      {
+        providers: { local: { listed: 0, recorded: 0 }, stripe: { listed: 12, recorded: 1 } },
+        requeued: 0,
+        closed: 1,
+      },
     ],
   },
 );

@@ -1,7 +1,7 @@
 import type { PlatformServices } from '../../platform/services.ts';
 import { recordProviderEvent } from './payment-events.service.ts';
 import { applyPaymentEventJob } from './payments.jobs.ts';
-import { listUnprocessedEvents } from './payments.repo.ts';
+import { listOpenPaymentsOfCancelledOrders, listUnprocessedEvents } from './payments.repo.ts';
 import type { PaymentProviders } from './provider-registry.ts';
 
 /** How far back each run asks providers for events; wider than the period so a missed run heals. */
@@ -13,12 +13,16 @@ const STUCK_AFTER_MS = 10 * 60 * 1000;
 export interface ReconciliationReport {
   readonly providers: Record<string, { listed: number; recorded: number }>;
   readonly requeued: number;
+  /** Provider payments closed because their order was cancelled. */
+  readonly closed: number;
 }
 
 /**
  * Repairs what a lost webhook missed: lists each provider's recent events and records the ones we
  * never received through the same dedupe-by-event-id path (so nothing is applied twice), then
- * re-enqueues events recorded long ago but never processed.
+ * re-enqueues events recorded long ago but never processed, and closes provider payments (an open
+ * Stripe Checkout Session, a PaymentIntent) of orders cancelled meanwhile, so a buyer cannot pay a
+ * cancelled order — a payment that slips through anyway is refunded automatically.
  */
 export async function reconcilePayments(
   services: PlatformServices,
@@ -51,5 +55,26 @@ export async function reconcilePayments(
       },
     );
   }
-  return { providers: report, requeued: stuck.length };
+  let closed = 0;
+  const open = await listOpenPaymentsOfCancelledOrders(
+    services.db,
+    new Date(now.getTime() - LOOKBACK_MS),
+    500,
+  );
+  for (const payment of open) {
+    if (!payment.providerRef || !providers.has(payment.provider)) continue;
+    try {
+      // The provider's own event (session expired, intent canceled) then records the outcome.
+      await providers
+        .get(payment.provider)
+        .cancelPayment({ providerRef: payment.providerRef, idempotencyKey: `cancel:${payment.id}` });
+      closed++;
+    } catch (error) {
+      services.logger.warn(
+        { err: error, paymentId: payment.id },
+        'could not close the payment of a cancelled order',
+      );
+    }
+  }
+  return { providers: report, requeued: stuck.length, closed };
 }

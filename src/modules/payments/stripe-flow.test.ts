@@ -382,6 +382,48 @@ describe('Stripe Checkout Sessions end to end', () => {
     ]);
   });
 
+  it('reconciliation closes the Stripe session of a cancelled order; its expiry is recorded', async () => {
+    const { app, fake } = world;
+    const { variantId } = await stockedVariant(app, { units: 1 });
+    const { buyer, result } = await placeOrder(app, variantId);
+    const sessionId = await providerRefOf(app, result.paymentId);
+    const cancel = await app.http.inject({
+      method: 'POST',
+      url: `/api/orders/${result.orderId}/cancel`,
+      headers: buyer.headers,
+    });
+    expect(cancel.statusCode).toBe(200);
+
+    const mark = fake.events.length;
+    const report = await app.http.inject({
+      method: 'POST',
+      url: '/api/admin/payments/reconcile',
+      headers: staff.headers,
+    });
+    expect(report.statusCode).toBe(200);
+    expect(report.json().closed).toBeGreaterThanOrEqual(1);
+    const expire = fake.requests.find(
+      (request) => request.method === 'POST' && request.path === `/v1/checkout/sessions/${sessionId}/expire`,
+    );
+    expect(expire?.idempotencyKey).toBe(`cancel:${result.paymentId}`);
+    expect(fake.session(sessionId)?.status).toBe('expired');
+
+    await deliverAll(world, eventsSince(fake, mark, 'checkout.session.expired'));
+    await waitFor(async () => (await paymentRow(app, result.paymentId)).status === 'canceled', {
+      what: 'payment canceled by the expiry event',
+    });
+    // Closed payments are not asked again.
+    const again = await app.http.inject({
+      method: 'POST',
+      url: '/api/admin/payments/reconcile',
+      headers: staff.headers,
+    });
+    expect(
+      fake.requests.filter((request) => request.path === `/v1/checkout/sessions/${sessionId}/expire`),
+    ).toHaveLength(1);
+    expect(again.statusCode).toBe(200);
+  });
+
   it('refunds automatically a payment that completes after the buyer cancelled the order', async () => {
     const { app, fake } = world;
     const { variantId } = await stockedVariant(app, { units: 1 });
