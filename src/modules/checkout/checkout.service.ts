@@ -153,7 +153,9 @@ export function createCheckoutService(services: PlatformServices): CheckoutServi
     const provider = body.provider ?? providers.defaultName;
     providers.get(provider);
 
-    const cart = await db.transaction((tx) => lockCartForCheckout(tx, userId));
+    // A snapshot is enough (no transaction to hold a lock in): the order is built from exactly these
+    // lines, and an edit after this point changes the cart's fingerprint, so it is the next checkout.
+    const cart = await lockCartForCheckout(db, userId);
     if (!cart || cart.lines.length === 0 || !cart.currency)
       throw new AppError('cart_empty', 'Your cart is empty');
     const currency = cart.currency;
