@@ -133,7 +133,12 @@ export const productImages = pgTable(
   (table) => [index('product_images_product_idx').on(table.productId, table.position)],
 );
 
-/** 3D/AR model files: at most one per format per product (GLB for Android/web, USDZ for iOS). */
+/**
+ * 3D/AR model files: at most one per format per product (GLB for Android/web, USDZ for iOS).
+ * `status` is the live file's: 'pending' only for a format that has never been confirmed. A
+ * replacement of a ready model uploads to `pendingStorageKey` while `storageKey` keeps being served,
+ * and is swapped in when confirmed.
+ */
 export const productModels = pgTable(
   'product_models',
   {
@@ -147,10 +152,21 @@ export const productModels = pgTable(
     status: text('status', { enum: ['pending', 'ready'] })
       .notNull()
       .default('pending'),
+    /** The unconfirmed replacement of a ready model; never served. */
+    pendingStorageKey: text('pending_storage_key'),
+    /** When the replacement upload started (for sweeping abandoned ones). */
+    pendingStartedAt: timestamp('pending_started_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [uniqueIndex('product_models_product_format_key').on(table.productId, table.format)],
+  (table) => [
+    uniqueIndex('product_models_product_format_key').on(table.productId, table.format),
+    // Only a ready model has a replacement, and key and start time come and go together.
+    check(
+      'product_models_replacement_of_ready',
+      sql`(${table.pendingStorageKey} is null and ${table.pendingStartedAt} is null) or (${table.pendingStorageKey} is not null and ${table.pendingStartedAt} is not null and ${table.status} = 'ready')`,
+    ),
+  ],
 );
 
 export const reviews = pgTable(

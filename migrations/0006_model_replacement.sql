@@ -1,0 +1,3 @@
+ALTER TABLE "product_models" ADD COLUMN "pending_storage_key" text;--> statement-breakpoint
+ALTER TABLE "product_models" ADD COLUMN "pending_started_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "product_models" ADD CONSTRAINT "product_models_replacement_of_ready" CHECK (("product_models"."pending_storage_key" is null and "product_models"."pending_started_at" is null) or ("product_models"."pending_storage_key" is not null and "product_models"."pending_started_at" is not null and "product_models"."status" = 'ready'));
