@@ -35,11 +35,14 @@ export async function listReadyModels(db: DbOrTx, productId: string): Promise<Mo
     .orderBy(productModels.format);
 }
 
-/** The one row per (product, format) becomes a pending upload to `storageKey`. */
-export async function upsertPendingModel(
+/**
+ * The first upload of a format: a pending row. undefined when a concurrent first upload inserted
+ * the row first (the caller then locks that row and continues as a later upload).
+ */
+export async function insertPendingModel(
   db: DbOrTx,
   model: { productId: string; format: ModelFormat; storageKey: string; now: Date },
-): Promise<ModelRow> {
+): Promise<ModelRow | undefined> {
   const [row] = await db
     .insert(productModels)
     .values({
@@ -51,12 +54,89 @@ export async function upsertPendingModel(
       createdAt: model.now,
       updatedAt: model.now,
     })
-    .onConflictDoUpdate({
-      target: [productModels.productId, productModels.format],
-      set: { storageKey: model.storageKey, status: 'pending', sizeBytes: null, updatedAt: model.now },
-    })
+    .onConflictDoNothing({ target: [productModels.productId, productModels.format] })
     .returning();
-  return row!;
+  return row;
+}
+
+/** A format that was never confirmed: its pending row now points at the newer upload. */
+export async function repointPendingModel(
+  db: DbOrTx,
+  model: { productId: string; format: ModelFormat; storageKey: string; now: Date },
+): Promise<ModelRow | undefined> {
+  const [row] = await db
+    .update(productModels)
+    .set({ storageKey: model.storageKey, sizeBytes: null, updatedAt: model.now })
+    .where(and(byFormat(model.productId, model.format), eq(productModels.status, 'pending')))
+    .returning();
+  return row;
+}
+
+/** A ready model gets a replacement upload (a newer one overrides an older); the live key stays. */
+export async function startModelReplacement(
+  db: DbOrTx,
+  model: { productId: string; format: ModelFormat; pendingStorageKey: string; now: Date },
+): Promise<ModelRow | undefined> {
+  const [row] = await db
+    .update(productModels)
+    .set({ pendingStorageKey: model.pendingStorageKey, pendingStartedAt: model.now })
+    .where(and(byFormat(model.productId, model.format), eq(productModels.status, 'ready')))
+    .returning();
+  return row;
+}
+
+/**
+ * The confirmed replacement becomes the live model; undefined when `pendingStorageKey` is no longer
+ * the replacement (a newer upload or a delete came first).
+ */
+export async function swapInModelReplacement(
+  db: DbOrTx,
+  options: {
+    productId: string;
+    format: ModelFormat;
+    pendingStorageKey: string;
+    sizeBytes: number;
+    now: Date;
+  },
+): Promise<ModelRow | undefined> {
+  const [row] = await db
+    .update(productModels)
+    .set({
+      storageKey: options.pendingStorageKey,
+      sizeBytes: options.sizeBytes,
+      pendingStorageKey: null,
+      pendingStartedAt: null,
+      updatedAt: options.now,
+    })
+    .where(
+      and(
+        byFormat(options.productId, options.format),
+        eq(productModels.pendingStorageKey, options.pendingStorageKey),
+      ),
+    )
+    .returning();
+  return row;
+}
+
+/**
+ * Drops the replacement `pendingStorageKey` (refused, or abandoned) and keeps the live model; undefined
+ * when it is no longer the replacement.
+ */
+export async function clearModelReplacement(
+  db: DbOrTx,
+  options: { productId: string; format: ModelFormat; pendingStorageKey: string },
+): Promise<ModelRow | undefined> {
+  const [row] = await db
+    .update(productModels)
+    .set({ pendingStorageKey: null, pendingStartedAt: null })
+    .where(
+      and(
+        byFormat(options.productId, options.format),
+        eq(productModels.pendingStorageKey, options.pendingStorageKey),
+      ),
+    )
+    .returning();
+  return row;
 }
 
 /** Marks the upload to `storageKey` ready; false when that upload was replaced or removed meanwhile. */

@@ -32,7 +32,8 @@ export function registerModelRoutes(app: AppInstance, services: PlatformServices
       config: { access: access.owner(OWNER) },
       schema: {
         tags: TAGS,
-        summary: 'Start a model upload: a presigned PUT URL (replaces the current model of the format)',
+        summary:
+          'Start a model upload: a presigned PUT URL (a ready model of the format stays served until the new one is confirmed)',
         params: ModelParams,
         body: ModelUploadBody,
         response: { 201: ModelUpload },
@@ -55,7 +56,8 @@ export function registerModelRoutes(app: AppInstance, services: PlatformServices
       config: { access: access.owner(OWNER) },
       schema: {
         tags: TAGS,
-        summary: 'Confirm an uploaded model (checked by its bytes: 422 model_invalid, the file is deleted)',
+        summary:
+          'Confirm an uploaded model (checked by its bytes: 422 model_invalid deletes the new file and keeps a ready one)',
         params: ModelParams,
         response: { 200: Model },
       },

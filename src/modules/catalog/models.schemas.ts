@@ -38,7 +38,11 @@ export const PresignedUploadView = Type.Object({
 export const ModelUpload = Type.Object(
   {
     format: Type.Enum(MODEL_FORMATS),
-    status: Type.Literal('pending'),
+    status: Type.Literal('pending', { description: 'The state of this upload until it is confirmed' }),
+    replacing: Type.Boolean({
+      description:
+        'true when a ready model of this format exists: it stays served until this upload is confirmed, and stays if this upload is refused',
+    }),
     upload: PresignedUploadView,
   },
   {
@@ -46,6 +50,7 @@ export const ModelUpload = Type.Object(
       {
         format: 'glb',
         status: 'pending',
+        replacing: true,
         upload: {
           url: `https://caravan.example/storage/upload/products/${EXAMPLE_PRODUCT}/models/glb-1.glb?exp=…`,
           method: 'PUT',
@@ -65,6 +70,7 @@ const MODEL_EXAMPLE = {
   url: `https://caravan.example/storage/download/products/${EXAMPLE_PRODUCT}/models/glb-1.glb?exp=…`,
   expiresAt: EXPIRES,
   updatedAt: '2026-11-21T10:20:00.000Z',
+  replacementPending: false,
 };
 
 export const Model = Type.Object(
@@ -75,6 +81,9 @@ export const Model = Type.Object(
     url: Type.String({ format: 'uri', description: 'A signed download URL; expires at expiresAt' }),
     expiresAt: DateTime,
     updatedAt: DateTime,
+    replacementPending: Type.Boolean({
+      description: 'A newer upload of this format awaits confirmation; this file is served until then',
+    }),
   },
   { examples: [MODEL_EXAMPLE] },
 );

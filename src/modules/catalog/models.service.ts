@@ -1,17 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../platform/clock/clock.ts';
-import type { Db } from '../../platform/db/types.ts';
-import { AppError, registerErrorCodes } from '../../platform/errors/index.ts';
+import type { Db, Tx } from '../../platform/db/types.ts';
+import { AppError, isAppError, registerErrorCodes } from '../../platform/errors/index.ts';
 import type { Logger } from '../../platform/observability/logger.ts';
 import { type StoragePort, verifyUpload } from '../../platform/storage/index.ts';
 import { checkModel, MODEL_CONTENT_TYPES, MODEL_PREFIX_BYTES, type ModelFormat } from './model-checks.ts';
 import {
+  clearModelReplacement,
   deleteModel,
   findModel,
+  insertPendingModel,
   listReadyModels,
   lockModel,
+  type ModelRow,
   markModelReady,
-  upsertPendingModel,
+  repointPendingModel,
+  startModelReplacement,
+  swapInModelReplacement,
 } from './models.repo.ts';
 import { MODEL_MAX_BYTES, type ModelUploadView, type ModelView } from './models.schemas.ts';
 import { findManagedProduct, findVisibleProduct } from './product-access.ts';
@@ -38,11 +43,49 @@ const modelKey = (productId: string, format: ModelFormat) =>
   `products/${productId}/models/${format}-${randomUUID()}.${format}`;
 
 const noUpload = () => new AppError('not_found', 'No model upload of this format to confirm');
+const superseded = () => new AppError('conflict', 'A newer upload replaced this one; confirm that one');
+
+const invalidModel = (format: ModelFormat, problem: string) =>
+  new AppError('model_invalid', `The file is not a valid ${format.toUpperCase()} model: ${problem}`, {
+    details: { format, reason: problem },
+  });
+
+/** Attempts at claiming the (product, format) row when a first upload races a delete. */
+const CLAIM_ATTEMPTS = 3;
 
 /**
- * 3D/AR models, one per (product, format). An upload gets a fresh key each time, so a stale URL
- * can never overwrite the current file; storage I/O happens outside transactions and objects are
- * deleted only after the transaction that stopped referring to them committed.
+ * Points the (product, format) row at the upload to `key`, under the row lock. A ready model stays
+ * live and the upload becomes its replacement; a format never confirmed keeps one pending row. Returns
+ * the key no row refers to any more (its object goes after the commit).
+ */
+async function claimFormat(
+  tx: Tx,
+  model: { productId: string; format: ModelFormat; key: string; now: Date },
+): Promise<{ replacing: boolean; unreferenced: string | null }> {
+  const { productId, format, key, now } = model;
+  for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+    const existing = await lockModel(tx, productId, format);
+    if (!existing) {
+      if (await insertPendingModel(tx, { productId, format, storageKey: key, now })) {
+        return { replacing: false, unreferenced: null };
+      }
+      continue; // a concurrent first upload committed its row: lock it and go on as the later one
+    }
+    if (existing.status === 'ready') {
+      await startModelReplacement(tx, { productId, format, pendingStorageKey: key, now });
+      return { replacing: true, unreferenced: existing.pendingStorageKey };
+    }
+    await repointPendingModel(tx, { productId, format, storageKey: key, now });
+    return { replacing: false, unreferenced: existing.storageKey };
+  }
+  throw new AppError('conflict', 'The model of this format is changing; try again');
+}
+
+/**
+ * 3D/AR models, one row per (product, format). An upload gets a fresh key each time, so an older
+ * upload's URL never writes to a newer upload's key. Replacing a ready model keeps it served until the new one
+ * is confirmed (a refused replacement leaves it in place). Storage I/O happens outside transactions
+ * and objects are deleted only after the transaction that stopped referring to them committed.
  */
 export function createModelsService({
   db,
@@ -64,12 +107,7 @@ export function createModelsService({
     }
   }
 
-  async function toView(row: {
-    format: ModelFormat;
-    storageKey: string;
-    sizeBytes: number | null;
-    updatedAt: Date;
-  }) {
+  async function toView(row: ModelRow): Promise<ModelView> {
     const download = await storage.presignDownload({ key: row.storageKey });
     return {
       format: row.format,
@@ -78,7 +116,71 @@ export function createModelsService({
       url: download.url,
       expiresAt: download.expiresAt,
       updatedAt: row.updatedAt,
+      replacementPending: row.pendingStorageKey !== null,
     };
+  }
+
+  /**
+   * The uploaded object's size and, when its bytes are not a model of `format`, why. 404 when nothing
+   * was uploaded yet; too large or another type → 413/415 and verifyUpload deletes the object.
+   */
+  async function inspectUpload(format: ModelFormat, key: string) {
+    const info = await verifyUpload(storage, key, {
+      maxBytes: MODEL_MAX_BYTES,
+      allowedContentTypes: [MODEL_CONTENT_TYPES[format]],
+    });
+    const prefix = await storage.readPrefix(key, MODEL_PREFIX_BYTES[format]);
+    return { size: info.size, problem: checkModel(format, prefix, info.size) };
+  }
+
+  /** Confirms the upload that would become a format's first model. */
+  async function confirmFirst(row: ModelRow): Promise<ModelView> {
+    const { productId, format, storageKey } = row;
+    const { size, problem } = await inspectUpload(format, storageKey);
+    if (problem) {
+      await deleteModel(db, productId, format, storageKey);
+      await storage.delete(storageKey);
+      throw invalidModel(format, problem);
+    }
+    // Ready only if the row still points at this upload (no newer upload or delete meanwhile).
+    const ready = await markModelReady(db, {
+      productId,
+      format,
+      storageKey,
+      sizeBytes: size,
+      now: clock.now(),
+    });
+    if (!ready) throw superseded();
+    return toView(ready);
+  }
+
+  /** Confirms the replacement of a ready model: swapped in when valid, dropped (live model kept) when not. */
+  async function confirmReplacement(row: ModelRow, pendingStorageKey: string): Promise<ModelView> {
+    const { productId, format } = row;
+    const replacement = { productId, format, pendingStorageKey };
+    let inspected: { size: number; problem: string | null };
+    try {
+      inspected = await inspectUpload(format, pendingStorageKey);
+    } catch (error) {
+      // 413/415 deleted the object: the replacement is over. A 404 (not uploaded yet) keeps it open.
+      if (isAppError(error) && error.code !== 'not_found') await clearModelReplacement(db, replacement);
+      throw error;
+    }
+    if (inspected.problem) {
+      await clearModelReplacement(db, replacement);
+      await deleteObject(pendingStorageKey);
+      throw invalidModel(format, inspected.problem);
+    }
+    const sizeBytes = inspected.size;
+    const swapped = await db.transaction(async (tx) => {
+      const current = await lockModel(tx, productId, format);
+      if (current?.pendingStorageKey !== pendingStorageKey) return null;
+      const ready = await swapInModelReplacement(tx, { ...replacement, sizeBytes, now: clock.now() });
+      return ready ? { ready, replaced: current.storageKey } : null;
+    });
+    if (!swapped) throw superseded();
+    await deleteObject(swapped.replaced);
+    return toView(swapped.ready);
   }
 
   return {
@@ -92,56 +194,21 @@ export function createModelsService({
         maxBytes: Math.min(sizeBytes, MODEL_MAX_BYTES),
         allowedContentTypes: [contentType],
       });
-      // The row now points at the new upload; the previous file (ready or not) is no longer
-      // referred to and goes once this commits. The product has no model of this format until
-      // the new one is confirmed (one row per format: the table has no second key to keep both).
-      const previous = await db.transaction(async (tx) => {
-        const existing = await lockModel(tx, productId, format);
+      const claimed = await db.transaction(async (tx) => {
         await findManagedProduct(tx, actor, productId);
-        await upsertPendingModel(tx, { productId, format, storageKey: key, now: clock.now() });
-        return existing;
+        return claimFormat(tx, { productId, format, key, now: clock.now() });
       });
-      if (previous) await deleteObject(previous.storageKey);
-      return { format, status: 'pending', upload };
+      if (claimed.unreferenced) await deleteObject(claimed.unreferenced);
+      return { format, status: 'pending', replacing: claimed.replacing, upload };
     },
 
     async confirm({ actor, productId, format }) {
       await findManagedProduct(db, actor, productId);
       const row = await findModel(db, productId, format);
       if (!row) throw noUpload();
+      if (row.pendingStorageKey) return confirmReplacement(row, row.pendingStorageKey);
       if (row.status === 'ready') return toView(row);
-      const contentType = MODEL_CONTENT_TYPES[format];
-      // 404 when nothing was uploaded yet; 413/415 delete the object.
-      const info = await verifyUpload(storage, row.storageKey, {
-        maxBytes: MODEL_MAX_BYTES,
-        allowedContentTypes: [contentType],
-      });
-      const problem = checkModel(
-        format,
-        await storage.readPrefix(row.storageKey, MODEL_PREFIX_BYTES[format]),
-        info.size,
-      );
-      if (problem) {
-        await deleteModel(db, productId, format, row.storageKey);
-        await storage.delete(row.storageKey);
-        throw new AppError(
-          'model_invalid',
-          `The file is not a valid ${format.toUpperCase()} model: ${problem}`,
-          {
-            details: { format, reason: problem },
-          },
-        );
-      }
-      // Ready only if the row still points at this upload (no newer upload or delete meanwhile).
-      const ready = await markModelReady(db, {
-        productId,
-        format,
-        storageKey: row.storageKey,
-        sizeBytes: info.size,
-        now: clock.now(),
-      });
-      if (!ready) throw new AppError('conflict', 'A newer upload replaced this one; confirm that one');
-      return toView(ready);
+      return confirmFirst(row);
     },
 
     async list({ actor, productId }) {
@@ -157,6 +224,7 @@ export function createModelsService({
       });
       if (!removed) throw new AppError('not_found', 'No model of this format');
       await deleteObject(removed.storageKey);
+      if (removed.pendingStorageKey) await deleteObject(removed.pendingStorageKey);
     },
   };
 }

@@ -143,21 +143,209 @@ describe('3D/AR models', () => {
     expect((await confirm(other.id, 'usdz')).statusCode).toBe(422);
   });
 
-  it('keeps one model per format: a second upload replaces the first and deletes its file', async () => {
+  interface ListedModel {
+    format: string;
+    url: string;
+    sizeBytes: number;
+    replacementPending: boolean;
+  }
+
+  const listModels = async (productId: string) => {
+    const listed = await send('GET', `/api/products/${productId}/models`);
+    expect(listed.statusCode).toBe(200);
+    return (listed.json() as { items: ListedModel[] }).items;
+  };
+
+  /** The bytes behind a signed download URL (the local driver serves it from the app). */
+  async function download(signed: string) {
+    const url = new URL(signed);
+    const response = await app.http.inject({ url: `${url.pathname}${url.search}` });
+    expect(response.statusCode).toBe(200);
+    return response.rawPayload;
+  }
+
+  /** A product with a confirmed GLB; returns its key and bytes. */
+  async function withReadyGlb() {
     const target = await createProduct(app, seller, { status: 'active' });
-    const first = await upload(target.id, 'glb', glb());
+    const bytes = glb('{"asset":{"version":"2.0","generator":"live"}}');
+    const { key } = await upload(target.id, 'glb', bytes);
     expect((await confirm(target.id, 'glb')).statusCode).toBe(200);
-    const second = await upload(target.id, 'glb', glb('{"asset":{"version":"2.0","generator":"b"}}'));
-    expect(second.key).not.toBe(first.key);
-    expect(await app.platform.storage.head(first.key)).toBeNull();
-    expect((await confirm(target.id, 'glb')).statusCode).toBe(200);
-    const listed = (await send('GET', `/api/products/${target.id}/models`)).json() as { items: unknown[] };
-    expect(listed.items).toHaveLength(1);
+    return { target, key, bytes };
+  }
+
+  async function startUpload(productId: string, format: 'glb' | 'usdz', sizeBytes: number) {
+    const started = await send('POST', `/api/products/${productId}/models/${format}/uploads`, seller, {
+      sizeBytes,
+    });
+    expect(started.statusCode).toBe(201);
+    const body = started.json() as { status: string; replacing: boolean; upload: Upload };
+    return { ...body, key: new URL(body.upload.url).pathname.replace('/storage/upload/', '') };
+  }
+
+  it('a replacement keeps the ready GLB served until it is confirmed, then serves the new one and deletes the old file', async () => {
+    const { target, key: liveKey, bytes: liveBytes } = await withReadyGlb();
+    const newBytes = glb('{"asset":{"version":"2.0","generator":"replacement"}}');
+    const started = await startUpload(target.id, 'glb', newBytes.length);
+    expect(started).toMatchObject({ status: 'pending', replacing: true });
+    expect(started.key).not.toBe(liveKey);
+
+    // Before the bytes arrive and after: the live model is what the AR app gets.
+    for (const stage of ['started', 'uploaded'] as const) {
+      if (stage === 'uploaded') expect((await put(started.upload, newBytes)).statusCode).toBeLessThan(300);
+      const items = await listModels(target.id);
+      expect(items).toHaveLength(1);
+      expect(items[0]).toMatchObject({
+        format: 'glb',
+        sizeBytes: liveBytes.length,
+        replacementPending: true,
+      });
+      expect((await download(items[0]!.url)).equals(liveBytes)).toBe(true);
+      expect(await app.platform.storage.head(liveKey)).not.toBeNull();
+    }
+
+    const confirmed = await confirm(target.id, 'glb');
+    expect(confirmed.statusCode).toBe(200);
+    expect(confirmed.json()).toMatchObject({ sizeBytes: newBytes.length, replacementPending: false });
+    const items = await listModels(target.id);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ sizeBytes: newBytes.length, replacementPending: false });
+    expect((await download(items[0]!.url)).equals(newBytes)).toBe(true);
+    expect(await app.platform.storage.head(liveKey)).toBeNull();
+    // Confirming again is harmless: the same model.
+    const again = await confirm(target.id, 'glb');
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ sizeBytes: newBytes.length });
 
     expect((await send('DELETE', `/api/products/${target.id}/models/glb`, seller)).statusCode).toBe(204);
-    expect(await app.platform.storage.head(second.key)).toBeNull();
-    expect((await send('GET', `/api/products/${target.id}/models`)).json()).toEqual({ items: [] });
+    expect(await app.platform.storage.head(started.key)).toBeNull();
+    expect(await listModels(target.id)).toEqual([]);
     expect((await send('DELETE', `/api/products/${target.id}/models/glb`, seller)).statusCode).toBe(404);
+  });
+
+  it('an invalid replacement (a PNG renamed .glb) is refused and removed; the ready model stays live', async () => {
+    const { target, key: liveKey, bytes: liveBytes } = await withReadyGlb();
+    const { key: badKey } = await upload(target.id, 'glb', PNG);
+    const refused = await confirm(target.id, 'glb');
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().error).toMatchObject({ code: 'model_invalid', details: { format: 'glb' } });
+    expect(await app.platform.storage.head(badKey)).toBeNull();
+    expect(await app.platform.storage.head(liveKey)).not.toBeNull();
+
+    const items = await listModels(target.id);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ sizeBytes: liveBytes.length, replacementPending: false });
+    expect((await download(items[0]!.url)).equals(liveBytes)).toBe(true);
+    // No replacement is left: confirm answers with the live model.
+    const live = await confirm(target.id, 'glb');
+    expect(live.statusCode).toBe(200);
+    expect(live.json()).toMatchObject({ sizeBytes: liveBytes.length, replacementPending: false });
+  });
+
+  it('a replacement of another content type is refused (415) and removed; the ready model stays live', async () => {
+    const { target, bytes: liveBytes } = await withReadyGlb();
+    const started = await startUpload(target.id, 'glb', liveBytes.length);
+    // A signed PUT cannot change the type; a trusted write stands in for a store that let it through.
+    await app.platform.storage.put(started.key, glb(), { contentType: 'image/png' });
+    const refused = await confirm(target.id, 'glb');
+    expect(refused.statusCode).toBe(415);
+    expect(await app.platform.storage.head(started.key)).toBeNull();
+    const items = await listModels(target.id);
+    expect(items[0]).toMatchObject({ sizeBytes: liveBytes.length, replacementPending: false });
+    expect((await download(items[0]!.url)).equals(liveBytes)).toBe(true);
+  });
+
+  it('a replacement confirmed before its bytes arrive is 404 and stays open', async () => {
+    const { target, bytes: liveBytes } = await withReadyGlb();
+    const newBytes = glb('{"asset":{"version":"2.0","generator":"late"}}');
+    const started = await startUpload(target.id, 'glb', newBytes.length);
+    expect((await confirm(target.id, 'glb')).statusCode).toBe(404);
+    expect((await listModels(target.id))[0]).toMatchObject({
+      sizeBytes: liveBytes.length,
+      replacementPending: true,
+    });
+    expect((await put(started.upload, newBytes)).statusCode).toBeLessThan(300);
+    expect((await confirm(target.id, 'glb')).json()).toMatchObject({ sizeBytes: newBytes.length });
+  });
+
+  it('two replacements in a row: the later one wins and the earlier upload is deleted', async () => {
+    const { target, key: liveKey, bytes: liveBytes } = await withReadyGlb();
+    const earlier = await upload(target.id, 'glb', glb('{"asset":{"version":"2.0","generator":"one"}}'));
+    const laterBytes = glb('{"asset":{"version":"2.0","generator":"two-two"}}');
+    const later = await startUpload(target.id, 'glb', laterBytes.length);
+    expect(later.replacing).toBe(true);
+    expect(await app.platform.storage.head(earlier.key)).toBeNull();
+    expect((await download((await listModels(target.id))[0]!.url)).equals(liveBytes)).toBe(true);
+
+    expect((await put(later.upload, laterBytes)).statusCode).toBeLessThan(300);
+    expect((await confirm(target.id, 'glb')).json()).toMatchObject({ sizeBytes: laterBytes.length });
+    expect((await download((await listModels(target.id))[0]!.url)).equals(laterBytes)).toBe(true);
+    expect(await app.platform.storage.head(liveKey)).toBeNull();
+  });
+
+  it('concurrent replacements leave one pending upload and the live model served until it is confirmed', async () => {
+    const { target, key: liveKey, bytes: liveBytes } = await withReadyGlb();
+    const candidates = [
+      glb('{"asset":{"version":"2.0","generator":"a"}}'),
+      glb('{"asset":{"version":"2.0","generator":"bbbbbb"}}'),
+    ];
+    const started = await Promise.all(candidates.map((bytes) => startUpload(target.id, 'glb', bytes.length)));
+    expect(started.map((s) => s.replacing)).toEqual([true, true]);
+    const items = await listModels(target.id);
+    expect(items).toHaveLength(1);
+    expect(items[0]!.replacementPending).toBe(true);
+    expect((await download(items[0]!.url)).equals(liveBytes)).toBe(true);
+
+    for (const [index, grant] of started.entries()) {
+      expect((await put(grant.upload, candidates[index]!)).statusCode).toBeLessThan(300);
+    }
+    const confirmed = await confirm(target.id, 'glb');
+    expect(confirmed.statusCode).toBe(200);
+    const served = await download((await listModels(target.id))[0]!.url);
+    expect(candidates.filter((bytes) => bytes.equals(served))).toHaveLength(1);
+    expect(await app.platform.storage.head(liveKey)).toBeNull();
+  });
+
+  it('a brand-new format stays pending and invisible until confirmed; a second upload replaces the first', async () => {
+    const { target, bytes: glbBytes } = await withReadyGlb();
+    const usdz = zipEntry('chair.usdc', Buffer.from('PXR-USDC\0\0\0\0'));
+    const first = await startUpload(target.id, 'usdz', usdz.length);
+    expect(first).toMatchObject({ status: 'pending', replacing: false });
+    expect((await put(first.upload, usdz)).statusCode).toBeLessThan(300);
+    expect((await listModels(target.id)).map((item) => item.format)).toEqual(['glb']);
+
+    const second = await startUpload(target.id, 'usdz', usdz.length);
+    expect(second.replacing).toBe(false);
+    expect(await app.platform.storage.head(first.key)).toBeNull();
+    expect((await confirm(target.id, 'usdz')).statusCode).toBe(404);
+    expect((await put(second.upload, usdz)).statusCode).toBeLessThan(300);
+    expect((await confirm(target.id, 'usdz')).json()).toMatchObject({
+      format: 'usdz',
+      replacementPending: false,
+    });
+    const items = await listModels(target.id);
+    expect(items.map((item) => item.format)).toEqual(['glb', 'usdz']);
+    expect((await download(items[0]!.url)).equals(glbBytes)).toBe(true);
+    expect((await download(items[1]!.url)).equals(usdz)).toBe(true);
+  });
+
+  it('concurrent first uploads of a format leave one pending row that confirms once', async () => {
+    const target = await createProduct(app, seller, { status: 'active' });
+    const bytes = glb();
+    const started = await Promise.all([1, 2].map(() => startUpload(target.id, 'glb', bytes.length)));
+    expect(started.map((s) => s.replacing)).toEqual([false, false]);
+    for (const grant of started) expect((await put(grant.upload, bytes)).statusCode).toBeLessThan(300);
+    expect((await confirm(target.id, 'glb')).statusCode).toBe(200);
+    expect(await listModels(target.id)).toHaveLength(1);
+  });
+
+  it('removing a model with a replacement in flight deletes both files', async () => {
+    const { target, key: liveKey } = await withReadyGlb();
+    const pending = await upload(target.id, 'glb', glb('{"asset":{"version":"2.0","generator":"x"}}'));
+    expect((await send('DELETE', `/api/products/${target.id}/models/glb`, seller)).statusCode).toBe(204);
+    expect(await app.platform.storage.head(liveKey)).toBeNull();
+    expect(await app.platform.storage.head(pending.key)).toBeNull();
+    expect(await listModels(target.id)).toEqual([]);
+    expect((await confirm(target.id, 'glb')).statusCode).toBe(404);
   });
 
   it("another seller cannot touch my models (404), and drafts' models are not public", async () => {
