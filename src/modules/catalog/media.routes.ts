@@ -27,7 +27,12 @@ const TAGS = ['product media'];
 
 /** Product images: presigned upload, confirm, alt text and order, delete. Reads come with the product. */
 export function registerMediaRoutes(app: AppInstance, services: PlatformServices): void {
-  const media = createMediaService({ db: services.db, storage: services.storage, logger: services.logger });
+  const media = createMediaService({
+    db: services.db,
+    storage: services.storage,
+    logger: services.logger,
+    clock: services.clock,
+  });
 
   app.post(
     '/api/products/:id/images/uploads',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../platform/clock/clock.ts';
 import type { Db, DbOrTx } from '../../platform/db/types.ts';
 import { AppError, registerErrorCodes } from '../../platform/errors/index.ts';
 import type { Logger } from '../../platform/observability/logger.ts';
@@ -67,10 +68,13 @@ export function createMediaService({
   db,
   storage,
   logger,
+  clock,
 }: {
   db: Db;
   storage: StoragePort;
   logger: Logger;
+  /** Stamps `created_at`, which the abandoned-upload sweep measures against the same clock. */
+  clock: Clock;
 }): MediaService {
   async function signed(row: ImageRow): Promise<string> {
     return (await storage.presignDownload({ key: row.storageKey })).url;
@@ -115,6 +119,7 @@ export function createMediaService({
         contentType: input.contentType,
         altText: input.altText ?? '',
         status: 'pending',
+        createdAt: clock.now(),
       });
       return { image: await toView(row), upload };
     },
