@@ -1,7 +1,5 @@
-import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { AppError } from '../../platform/errors/index.ts';
-import { access } from '../../platform/http/access.ts';
+import { access, requirePrincipal } from '../../platform/http/access.ts';
 import type { AppInstance } from '../../platform/http/http-app.ts';
 import type { PlatformServices } from '../../platform/services.ts';
 import {
@@ -15,12 +13,6 @@ import {
 } from './media.schemas.ts';
 import { createMediaService } from './media.service.ts';
 import { ProductIdParams } from './products.schemas.ts';
-import type { Actor } from './products.service.ts';
-
-function requireActor(request: FastifyRequest): Actor {
-  if (!request.principal) throw new AppError('unauthenticated', 'Sign in to continue');
-  return request.principal;
-}
 
 const OWNER = "the product's seller, or staff";
 const TAGS = ['product media'];
@@ -49,7 +41,7 @@ export function registerMediaRoutes(app: AppInstance, services: PlatformServices
     async (request, reply) =>
       reply.status(201).send(
         await media.startUpload({
-          actor: requireActor(request),
+          actor: requirePrincipal(request),
           productId: request.params.id,
           input: request.body,
         }),
@@ -70,7 +62,7 @@ export function registerMediaRoutes(app: AppInstance, services: PlatformServices
     },
     async (request) =>
       media.confirm({
-        actor: requireActor(request),
+        actor: requirePrincipal(request),
         productId: request.params.id,
         imageId: request.params.imageId,
       }),
@@ -90,7 +82,7 @@ export function registerMediaRoutes(app: AppInstance, services: PlatformServices
     },
     async (request) =>
       media.update({
-        actor: requireActor(request),
+        actor: requirePrincipal(request),
         productId: request.params.id,
         imageId: request.params.imageId,
         input: request.body,
@@ -111,7 +103,7 @@ export function registerMediaRoutes(app: AppInstance, services: PlatformServices
     },
     async (request) =>
       media.reorder({
-        actor: requireActor(request),
+        actor: requirePrincipal(request),
         productId: request.params.id,
         imageIds: request.body.imageIds,
       }),
@@ -130,7 +122,7 @@ export function registerMediaRoutes(app: AppInstance, services: PlatformServices
     },
     async (request, reply) => {
       await media.remove({
-        actor: requireActor(request),
+        actor: requirePrincipal(request),
         productId: request.params.id,
         imageId: request.params.imageId,
       });

@@ -1,18 +1,10 @@
-import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { AppError } from '../../platform/errors/index.ts';
-import { access } from '../../platform/http/access.ts';
+import { access, requirePrincipal } from '../../platform/http/access.ts';
 import type { AppInstance } from '../../platform/http/http-app.ts';
 import type { PlatformServices } from '../../platform/services.ts';
 import { Model, ModelList, ModelParams, ModelUpload, ModelUploadBody } from './models.schemas.ts';
 import { createModelsService } from './models.service.ts';
 import { ProductIdParams } from './products.schemas.ts';
-import type { Actor } from './products.service.ts';
-
-function requireActor(request: FastifyRequest): Actor {
-  if (!request.principal) throw new AppError('unauthenticated', 'Sign in to continue');
-  return request.principal;
-}
 
 const OWNER = "the product's seller, or staff";
 const TAGS = ['product media'];
@@ -42,7 +34,7 @@ export function registerModelRoutes(app: AppInstance, services: PlatformServices
     async (request, reply) =>
       reply.status(201).send(
         await models.startUpload({
-          actor: requireActor(request),
+          actor: requirePrincipal(request),
           productId: request.params.id,
           format: request.params.format,
           sizeBytes: request.body.sizeBytes,
@@ -64,7 +56,7 @@ export function registerModelRoutes(app: AppInstance, services: PlatformServices
     },
     async (request) =>
       models.confirm({
-        actor: requireActor(request),
+        actor: requirePrincipal(request),
         productId: request.params.id,
         format: request.params.format,
       }),
@@ -97,7 +89,7 @@ export function registerModelRoutes(app: AppInstance, services: PlatformServices
     },
     async (request, reply) => {
       await models.remove({
-        actor: requireActor(request),
+        actor: requirePrincipal(request),
         productId: request.params.id,
         format: request.params.format,
       });

@@ -1,6 +1,4 @@
-import type { FastifyRequest } from 'fastify';
-import { AppError } from '../../platform/errors/index.ts';
-import { access } from '../../platform/http/access.ts';
+import { access, requirePrincipal } from '../../platform/http/access.ts';
 import type { AppInstance } from '../../platform/http/http-app.ts';
 import type { PlatformServices } from '../../platform/services.ts';
 import {
@@ -16,12 +14,7 @@ import {
   VariantInput,
   VariantParams,
 } from './products.schemas.ts';
-import { type Actor, createProductsService } from './products.service.ts';
-
-function requireActor(request: FastifyRequest): Actor {
-  if (!request.principal) throw new AppError('unauthenticated', 'Sign in to continue');
-  return request.principal;
-}
+import { createProductsService } from './products.service.ts';
 
 /** Another seller's product answers 404, like a missing one. */
 const OWNER = "the product's seller, or staff";
@@ -92,7 +85,7 @@ export function registerProductRoutes(app: AppInstance, services: PlatformServic
     },
     async (request) =>
       products.listMine({
-        actor: requireActor(request),
+        actor: requirePrincipal(request),
         status: request.query.status,
         limit: request.query.limit,
         cursor: request.query.cursor,
@@ -111,7 +104,9 @@ export function registerProductRoutes(app: AppInstance, services: PlatformServic
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await products.create({ actor: requireActor(request), input: request.body })),
+      reply
+        .status(201)
+        .send(await products.create({ actor: requirePrincipal(request), input: request.body })),
   );
 
   app.patch(
@@ -127,7 +122,7 @@ export function registerProductRoutes(app: AppInstance, services: PlatformServic
       },
     },
     async (request) =>
-      products.update({ actor: requireActor(request), id: request.params.id, input: request.body }),
+      products.update({ actor: requirePrincipal(request), id: request.params.id, input: request.body }),
   );
 
   app.post(
@@ -141,7 +136,7 @@ export function registerProductRoutes(app: AppInstance, services: PlatformServic
         response: { 200: Product },
       },
     },
-    async (request) => products.publish({ actor: requireActor(request), id: request.params.id }),
+    async (request) => products.publish({ actor: requirePrincipal(request), id: request.params.id }),
   );
 
   app.post(
@@ -155,7 +150,7 @@ export function registerProductRoutes(app: AppInstance, services: PlatformServic
         response: { 200: Product },
       },
     },
-    async (request) => products.archive({ actor: requireActor(request), id: request.params.id }),
+    async (request) => products.archive({ actor: requirePrincipal(request), id: request.params.id }),
   );
 
   app.post(
@@ -173,7 +168,7 @@ export function registerProductRoutes(app: AppInstance, services: PlatformServic
     async (request, reply) =>
       reply.status(201).send(
         await products.addVariant({
-          actor: requireActor(request),
+          actor: requirePrincipal(request),
           id: request.params.id,
           input: request.body,
         }),
@@ -194,7 +189,7 @@ export function registerProductRoutes(app: AppInstance, services: PlatformServic
     },
     async (request) =>
       products.updateVariant({
-        actor: requireActor(request),
+        actor: requirePrincipal(request),
         id: request.params.id,
         variantId: request.params.variantId,
         input: request.body,
@@ -214,7 +209,7 @@ export function registerProductRoutes(app: AppInstance, services: PlatformServic
     },
     async (request) =>
       products.removeVariant({
-        actor: requireActor(request),
+        actor: requirePrincipal(request),
         id: request.params.id,
         variantId: request.params.variantId,
       }),

@@ -1,11 +1,8 @@
-import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { AppError } from '../../platform/errors/index.ts';
-import { access } from '../../platform/http/access.ts';
+import { access, requirePrincipal } from '../../platform/http/access.ts';
 import type { AppInstance } from '../../platform/http/http-app.ts';
 import type { PlatformServices } from '../../platform/services.ts';
 import { ProductIdParams } from './products.schemas.ts';
-import type { Actor } from './products.service.ts';
 import { reviewEligibilityFor } from './review-eligibility.ts';
 import {
   CreateReviewBody,
@@ -18,11 +15,6 @@ import {
   UpdateReviewBody,
 } from './reviews.schemas.ts';
 import { createReviewsService } from './reviews.service.ts';
-
-function requireActor(request: FastifyRequest): Actor {
-  if (!request.principal) throw new AppError('unauthenticated', 'Sign in to continue');
-  return request.principal;
-}
 
 const TAGS = ['reviews'];
 
@@ -71,7 +63,7 @@ export function registerReviewRoutes(app: AppInstance, services: PlatformService
     async (request, reply) =>
       reply.status(201).send(
         await reviews.create({
-          actor: requireActor(request),
+          actor: requirePrincipal(request),
           productId: request.params.id,
           input: request.body,
         }),
@@ -91,7 +83,7 @@ export function registerReviewRoutes(app: AppInstance, services: PlatformService
       },
     },
     async (request) =>
-      reviews.update({ actor: requireActor(request), id: request.params.id, input: request.body }),
+      reviews.update({ actor: requirePrincipal(request), id: request.params.id, input: request.body }),
   );
 
   app.delete(
@@ -106,7 +98,7 @@ export function registerReviewRoutes(app: AppInstance, services: PlatformService
       },
     },
     async (request, reply) => {
-      await reviews.remove({ actor: requireActor(request), id: request.params.id });
+      await reviews.remove({ actor: requirePrincipal(request), id: request.params.id });
       return reply.status(204).send(null);
     },
   );
@@ -124,7 +116,7 @@ export function registerReviewRoutes(app: AppInstance, services: PlatformService
       },
     },
     async (request) =>
-      reviews.reply({ actor: requireActor(request), id: request.params.id, body: request.body.body }),
+      reviews.reply({ actor: requirePrincipal(request), id: request.params.id, body: request.body.body }),
   );
 
   app.post(
@@ -141,7 +133,7 @@ export function registerReviewRoutes(app: AppInstance, services: PlatformService
     },
     async (request) =>
       reviews.hide({
-        actor: requireActor(request),
+        actor: requirePrincipal(request),
         id: request.params.id,
         reason: request.body.reason,
         requestId: String(request.id),
@@ -160,6 +152,10 @@ export function registerReviewRoutes(app: AppInstance, services: PlatformService
       },
     },
     async (request) =>
-      reviews.unhide({ actor: requireActor(request), id: request.params.id, requestId: String(request.id) }),
+      reviews.unhide({
+        actor: requirePrincipal(request),
+        id: request.params.id,
+        requestId: String(request.id),
+      }),
   );
 }

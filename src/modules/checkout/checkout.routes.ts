@@ -1,5 +1,4 @@
-import { AppError } from '../../platform/errors/index.ts';
-import { access } from '../../platform/http/access.ts';
+import { access, requirePrincipal } from '../../platform/http/access.ts';
 import type { AppInstance } from '../../platform/http/http-app.ts';
 import type { PlatformServices } from '../../platform/services.ts';
 import { CheckoutBody, CheckoutHeaders, CheckoutResult } from './checkout.schemas.ts';
@@ -22,9 +21,8 @@ export function registerCheckoutRoutes(app: AppInstance, services: PlatformServi
       },
     },
     async (request, reply) => {
-      if (!request.principal) throw new AppError('unauthenticated', 'Sign in to continue');
       const { result, replayed } = await checkout.checkout({
-        userId: request.principal.userId,
+        userId: requirePrincipal(request).userId,
         idempotencyKey: request.headers['idempotency-key'],
         body: request.body,
       });

@@ -1,7 +1,5 @@
-import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { AppError } from '../../platform/errors/index.ts';
-import { access } from '../../platform/http/access.ts';
+import { access, requirePrincipal } from '../../platform/http/access.ts';
 import type { AppInstance } from '../../platform/http/http-app.ts';
 import type { PlatformServices } from '../../platform/services.ts';
 import {
@@ -17,15 +15,10 @@ import {
   RemoveManualRateQuery,
   SyncResultSchema,
 } from './currency.schemas.ts';
-import { type Actor, createExchangeRatesService } from './exchange-rates.service.ts';
+import { createExchangeRatesService } from './exchange-rates.service.ts';
 import { exchangeRateProviderFor } from './providers/provider-for.ts';
 
 const TAGS = ['currency'];
-
-function requireActor(request: FastifyRequest): Actor {
-  if (!request.principal) throw new AppError('unauthenticated', 'Sign in to continue');
-  return request.principal;
-}
 
 /** Exchange rates for display (public), staff overrides and syncs. */
 export function registerCurrencyRoutes(app: AppInstance, services: PlatformServices): void {
@@ -97,7 +90,7 @@ export function registerCurrencyRoutes(app: AppInstance, services: PlatformServi
     },
     async (request) =>
       rates.setManualRate({
-        actor: requireActor(request),
+        actor: requirePrincipal(request),
         base: request.params.base,
         quote: request.params.quote,
         rate: request.body.rate,
@@ -120,7 +113,7 @@ export function registerCurrencyRoutes(app: AppInstance, services: PlatformServi
     },
     async (request, reply) => {
       await rates.removeManualRate({
-        actor: requireActor(request),
+        actor: requirePrincipal(request),
         base: request.params.base,
         quote: request.params.quote,
         asOf: request.query.asOf,

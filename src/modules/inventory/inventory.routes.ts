@@ -1,6 +1,4 @@
-import type { FastifyRequest } from 'fastify';
-import { AppError } from '../../platform/errors/index.ts';
-import { access } from '../../platform/http/access.ts';
+import { access, requirePrincipal } from '../../platform/http/access.ts';
 import type { AppInstance } from '../../platform/http/http-app.ts';
 import type { PlatformServices } from '../../platform/services.ts';
 import {
@@ -14,12 +12,7 @@ import {
   StockLevels,
   VariantIdParams,
 } from './inventory.schemas.ts';
-import { createInventoryService, type InventoryActor } from './inventory.service.ts';
-
-function requireActor(request: FastifyRequest): InventoryActor {
-  if (!request.principal) throw new AppError('unauthenticated', 'Sign in to continue');
-  return request.principal;
-}
+import { createInventoryService } from './inventory.service.ts';
 
 const TAGS = ['inventory'];
 
@@ -75,7 +68,7 @@ export function registerInventoryRoutes(app: AppInstance, services: PlatformServ
     },
     async (request) =>
       inventory.receive({
-        actor: requireActor(request),
+        actor: requirePrincipal(request),
         variantId: request.params.variantId.toLowerCase(),
         input: request.body,
       }),
@@ -96,7 +89,7 @@ export function registerInventoryRoutes(app: AppInstance, services: PlatformServ
     },
     async (request) =>
       inventory.adjust({
-        actor: requireActor(request),
+        actor: requirePrincipal(request),
         variantId: request.params.variantId.toLowerCase(),
         input: request.body,
       }),

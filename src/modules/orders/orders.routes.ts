@@ -1,6 +1,4 @@
-import type { FastifyRequest } from 'fastify';
-import { AppError } from '../../platform/errors/index.ts';
-import { access } from '../../platform/http/access.ts';
+import { access, requirePrincipal } from '../../platform/http/access.ts';
 import type { AppInstance } from '../../platform/http/http-app.ts';
 import type { PlatformServices } from '../../platform/services.ts';
 import {
@@ -14,12 +12,7 @@ import {
   OrderPage,
   ShipOrderBody,
 } from './orders.schemas.ts';
-import { type Actor, createOrdersService } from './orders.service.ts';
-
-function requireActor(request: FastifyRequest): Actor {
-  if (!request.principal) throw new AppError('unauthenticated', 'Sign in to continue');
-  return request.principal;
-}
+import { createOrdersService } from './orders.service.ts';
 
 const TAGS = ['orders'];
 
@@ -38,7 +31,7 @@ export function registerOrdersRoutes(app: AppInstance, services: PlatformService
         response: { 200: OrderPage },
       },
     },
-    async (request) => orders.listMine({ actor: requireActor(request), ...request.query }),
+    async (request) => orders.listMine({ actor: requirePrincipal(request), ...request.query }),
   );
 
   app.get(
@@ -52,7 +45,7 @@ export function registerOrdersRoutes(app: AppInstance, services: PlatformService
         response: { 200: OrderDetail },
       },
     },
-    async (request) => orders.getMine({ actor: requireActor(request), id: request.params.id }),
+    async (request) => orders.getMine({ actor: requirePrincipal(request), id: request.params.id }),
   );
 
   app.post(
@@ -66,7 +59,7 @@ export function registerOrdersRoutes(app: AppInstance, services: PlatformService
         response: { 200: OrderDetail },
       },
     },
-    async (request) => orders.cancelMine({ actor: requireActor(request), id: request.params.id }),
+    async (request) => orders.cancelMine({ actor: requirePrincipal(request), id: request.params.id }),
   );
 
   app.get(
@@ -109,7 +102,8 @@ export function registerOrdersRoutes(app: AppInstance, services: PlatformService
         response: { 200: AdminOrder },
       },
     },
-    async (request) => orders.ship({ actor: requireActor(request), id: request.params.id, ...request.body }),
+    async (request) =>
+      orders.ship({ actor: requirePrincipal(request), id: request.params.id, ...request.body }),
   );
 
   app.post(
@@ -123,7 +117,7 @@ export function registerOrdersRoutes(app: AppInstance, services: PlatformService
         response: { 200: AdminOrder },
       },
     },
-    async (request) => orders.deliver({ actor: requireActor(request), id: request.params.id }),
+    async (request) => orders.deliver({ actor: requirePrincipal(request), id: request.params.id }),
   );
 
   app.post(
@@ -140,7 +134,7 @@ export function registerOrdersRoutes(app: AppInstance, services: PlatformService
       },
     },
     async (request) =>
-      orders.cancel({ actor: requireActor(request), id: request.params.id, reason: request.body.reason }),
+      orders.cancel({ actor: requirePrincipal(request), id: request.params.id, reason: request.body.reason }),
   );
 
   app.post(
@@ -158,7 +152,7 @@ export function registerOrdersRoutes(app: AppInstance, services: PlatformService
     async (request, reply) =>
       reply.status(201).send(
         await orders.addNote({
-          actor: requireActor(request),
+          actor: requirePrincipal(request),
           id: request.params.id,
           note: request.body.note,
         }),

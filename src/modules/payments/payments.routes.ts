@@ -1,7 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/errors/index.ts';
-import { access } from '../../platform/http/access.ts';
+import { access, requirePrincipal } from '../../platform/http/access.ts';
 import type { AppInstance } from '../../platform/http/http-app.ts';
 import { hasRole } from '../../platform/http/principal.ts';
 import type { PlatformServices } from '../../platform/services.ts';
@@ -59,11 +58,6 @@ const paymentView = (payment: PaymentRow) => ({
   createdAt: payment.createdAt,
   updatedAt: payment.updatedAt,
 });
-
-function requirePrincipal(request: FastifyRequest) {
-  if (!request.principal) throw new AppError('unauthenticated', 'Sign in to continue');
-  return request.principal;
-}
 
 export function registerPaymentRoutes(app: AppInstance, services: PlatformServices): void {
   // Webhooks need the exact bytes the vendor signed: an encapsulated scope whose parser keeps the

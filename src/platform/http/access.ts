@@ -47,6 +47,15 @@ export function describeAccess(rule: AccessRule): string {
   }
 }
 
+/**
+ * The caller of a route whose access rule already required sign-in (the rule ran in onRequest);
+ * narrows `request.principal` for the handler and refuses again should a route be misdeclared.
+ */
+export function requirePrincipal(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError('unauthenticated', 'Sign in to continue');
+  return request.principal;
+}
+
 export function assertAllowed(rule: AccessRule, principal: Principal | null): void {
   if (rule.kind === 'public') return;
   if (!principal) throw new AppError('unauthenticated', 'Sign in to continue');
