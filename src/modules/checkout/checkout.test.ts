@@ -143,6 +143,8 @@ describe('checkout with the local provider', () => {
       code: 'checkout_total_changed',
       details: { totalMinor: 1_500 },
     });
+    const anonymous = await app.http.inject({ method: 'POST', url: '/api/checkout', payload: {} });
+    expect(anonymous.statusCode).toBe(401);
     const unverified = await createUser(app, { verified: false });
     expect((await checkout(app, unverified)).statusCode).toBe(403);
     expect(await stockOf(app, variantId)).toMatchObject({ available: 5, held: 0 });
@@ -167,6 +169,9 @@ describe('checkout with the local provider', () => {
     for (const url of [`/api/orders/${result.orderId}`, `/api/orders/${result.orderId}/payments`]) {
       const response = await app.http.inject({ url, headers: stranger.headers });
       expect(response.statusCode).toBe(404);
+    }
+    for (const url of [`/api/orders/${result.orderId}`, `/api/orders/${result.orderId}/payments`]) {
+      expect((await app.http.inject({ url })).statusCode).toBe(401);
     }
     // The hosted page is reachable only with the signed link from checkout.
     const forged = await app.http.inject({
