@@ -89,6 +89,21 @@ export const products = pgTable(
   ],
 );
 
+/**
+ * The distinct words of active products' `search_text` (3+ code points), kept by a trigger on
+ * `products` (migration 0007). Search looks a query word up here first: a word some title contains
+ * matches by substring, a misspelt one is replaced by its nearest vocabulary words (trigram
+ * similarity on this small table) before the products are touched. Words of products archived
+ * since are only dropped by the daily rebuild; until then they cost a lookup that finds nothing.
+ */
+export const searchWords = pgTable(
+  'search_words',
+  {
+    word: text('word').primaryKey(),
+  },
+  (table) => [index('search_words_trgm_idx').using('gin', sql`${table.word} gin_trgm_ops`)],
+);
+
 export const productVariants = pgTable(
   'product_variants',
   {
