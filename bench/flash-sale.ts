@@ -1,11 +1,12 @@
 /**
  * Flash sale on PostgreSQL: --buyers concurrent `POST /api/checkout` for one variant with --units
  * in stock, through the real HTTP server (`buildApp`, role `all`, `http.listen` on 127.0.0.1, in
- * this process), local payment provider.
+ * this process), local payment provider. The HTTP client runs in a forked process of its own
+ * (bench/lib/flash-client.ts), so the server's CPU and event loop serve requests only.
  *
  *   npx tsx bench/flash-sale.ts [--buyers 2000] [--units 100] [--connections 2000] [--warmup 50]
  *                               [--probes 20] [--no-preconnect] [--no-floor] [--timeout-s 60]
- *                               [--cpu-profile burst.cpuprofile] [--keep]
+ *                               [--in-process-client] [--cpu-profile burst.cpuprofile] [--keep]
  *
  * PostgreSQL: the server in DATABASE_URL (default postgres://postgres@127.0.0.1:5432); the
  * benchmark recreates `caravan_bench_flash` there (or the `caravan_bench_*` database DATABASE_URL
@@ -17,16 +18,19 @@
  *    (`receiveStock`); --buyers verified buyers inserted in bulk with one precomputed password
  *    hash, each with an open cart holding 1 unit of that variant, each signed in through the
  *    accounts module's `startSession` (a real session and access token).
- * 2. Warm-up (not reported as the result): --warmup other buyers check out a second product, 8 at
- *    a time (JIT, pool connections, the session verifier's code paths). Then, unless
+ * 2. Warm-up (not reported as the result): the client process starts (node:http, a keep-alive
+ *    Agent of --connections sockets) and --warmup other buyers check out a second product, 8 at a
+ *    time (JIT, pool connections, the session verifier's code paths). Then, unless
  *    --no-preconnect, --connections concurrent `GET /healthz` open every client socket, so the
  *    burst measures checkout rather than TCP handshakes.
- * 3. Burst: all --buyers requests are issued in one synchronous loop, each with its own buyer's
- *    Bearer token and a shipping address, over a keep-alive `node:http` Agent of --connections
- *    sockets (requests beyond that wait in the agent, as a browser's would wait in its connection).
- *    Per request: latency from issue to the last response byte (`latencyMs`, the headline), and
- *    the server's own time from the request's arrival to its response being written (`serverMs`,
- *    without the client-side queue). Wall time from the first issue to the last response.
+ * 3. Burst: the client gets the --buyers requests ahead (each with its own buyer's Bearer token
+ *    and a shipping address) and, when told over IPC, issues them all in one synchronous loop
+ *    (requests beyond --connections wait in the agent, as a browser's would wait in its
+ *    connection). Per request: latency from issue to the last response byte (`latencyMs`, the
+ *    headline), and the server's own time from the request's arrival to its response being
+ *    written (`serverMs`, without the client-side queue). Wall time from the first issue to the
+ *    last response. Both processes stamp times as `performance.timeOrigin + performance.now()`,
+ *    so arrivals (server) and issues (client) share one time base.
  * 4. Checks in the database: `stock_levels` of the variant (available 0, held = units, sold 0,
  *    available + held + sold = received - adjusted), the sum of its active holds = held, exactly
  *    --units pending orders with a line of the variant, one per buyer, the same orders the 201
@@ -36,24 +40,24 @@
  * 5. Profile: `pg.Client#query` and `pg.Pool#connect` of the app's pool are wrapped (pg-boss's own
  *    pool is not counted) and every request's statements, transactions, time in statements and
  *    time waiting for a pool connection are counted against it (AsyncLocalStorage entered when
- *    the request arrives), split by outcome in `profile.burstDb`; CPU of this process and of the
- *    bench database's postgres backends; pool waiters; event-loop delay. Then --probes sequential
- *    checkouts on the out-of-stock path (refused buyers try again, only while the variant is sold
- *    out) and --probes on the success path (fresh buyers, second product), one at a time.
+ *    the request arrives), split by outcome in `profile.burstDb`; CPU of this process (the
+ *    server), of the client's process and of the bench database's postgres backends; pool
+ *    waiters; event-loop delay. Then --probes sequential checkouts on the out-of-stock path
+ *    (refused buyers try again, only while the variant is sold out) and --probes on the success
+ *    path (fresh buyers, second product), one at a time.
  *    --cpu-profile FILE: a V8 CPU profile of the burst (this process), self time by package/file.
  * 6. Floor (unless --no-floor): --buyers `GET /healthz`, then --buyers `GET /api/me` (signed in),
  *    each batch issued at once over the same connections: what this process serves at best on
  *    this machine right now, to read the checkout figures against.
  *
- * Client and server share this process's event loop (and the 2 cores with PostgreSQL): the client
- * side is small (~60 ms to issue 2,000 requests) but counts in every figure.
+ * --in-process-client: the old mode, client and server in one process and event loop: the client's
+ * work then delays the server's and its CPU is in the node figures (`clientCpuMsPerAttempt` null).
  *
  * stdout: one JSON object. stderr: progress notes.
  */
 
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import fs from 'node:fs';
-import http from 'node:http';
 import inspector from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -72,6 +76,14 @@ import { createCategoriesService } from '../src/modules/catalog/categories.servi
 import { createProductsService } from '../src/modules/catalog/products.service.ts';
 import { receiveStock } from '../src/modules/inventory/index.ts';
 import { loadConfig } from '../src/platform/config/config.ts';
+import {
+  createFlashClient,
+  type FlashClient,
+  forkFlashClient,
+  now,
+  type Outcome,
+  type RequestSpec,
+} from './lib/flash-client.ts';
 import {
   databaseName,
   dropBenchDatabase,
@@ -94,6 +106,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '50' },
     probes: { type: 'string', default: '20' },
     'no-preconnect': { type: 'boolean', default: false },
+    // The old mode: the client in the server's process and event loop (costs the server CPU).
+    'in-process-client': { type: 'boolean', default: false },
     // After the checks: the same number of GET /healthz, then of GET /api/me (signed in), all
     // issued at once over the same connections: what this process and machine serve at best.
     'no-floor': { type: 'boolean', default: false },
@@ -118,6 +132,7 @@ const CONNECTIONS = intInRange('connections', args.connections, 1, 20_000);
 const WARMUP = intInRange('warmup', args.warmup, 0, 1000);
 const PROBES = intInRange('probes', args.probes, 0, 1000);
 const PRECONNECT = !args['no-preconnect'];
+const IN_PROCESS_CLIENT = args['in-process-client'];
 const FLOOR = !args['no-floor'];
 const CPU_PROFILE = args['cpu-profile'];
 const TIMEOUT_MS = intInRange('timeout-s', args['timeout-s'], 1, 600) * 1000;
@@ -376,69 +391,16 @@ async function createBuyers(
   return buyers;
 }
 
-// --- HTTP ------------------------------------------------------------------------------------------
+// --- HTTP (the client runs in bench/lib/flash-client.ts) ---------------------------------------------
 
-interface Outcome {
-  readonly seq: number | undefined;
-  readonly status: number;
-  /** `error.code` of an error answer, `timeout` or `socket:<message>` without one. */
-  readonly code: string | null;
-  readonly orderId: string | null;
-  readonly issuedAt: number;
-  readonly endedAt: number;
-}
-
-function send(
-  agent: http.Agent,
-  port: number,
-  options: { method: 'GET' | 'POST'; path: string; authorization?: string; body?: string; seq?: number },
-): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const issuedAt = performance.now();
-    const headers: Record<string, string> = {};
-    if (options.authorization) headers.authorization = options.authorization;
-    if (options.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = String(Buffer.byteLength(options.body));
-    }
-    if (options.seq !== undefined) headers['x-bench-seq'] = String(options.seq);
-    let settled = false;
-    const finish = (status: number, code: string | null, orderId: string | null) => {
-      if (settled) return;
-      settled = true;
-      resolve({ seq: options.seq, status, code, orderId, issuedAt, endedAt: performance.now() });
-    };
-    const request = http.request(
-      { host: '127.0.0.1', port, method: options.method, path: options.path, agent, headers },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', (error) => finish(response.statusCode ?? 0, `socket:${error.message}`, null));
-        response.on('end', () => {
-          const status = response.statusCode ?? 0;
-          let code: string | null = null;
-          let orderId: string | null = null;
-          try {
-            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-              orderId?: string;
-              error?: { code?: string };
-            };
-            code = body.error?.code ?? null;
-            orderId = body.orderId ?? null;
-          } catch {
-            code = status >= 300 ? 'unreadable_body' : null;
-          }
-          finish(status, code, orderId);
-        });
-      },
-    );
-    request.setTimeout(TIMEOUT_MS, () => {
-      finish(0, 'timeout', null);
-      request.destroy();
-    });
-    request.on('error', (error) => finish(0, `socket:${error.message}`, null));
-    request.end(options.body);
-  });
+function checkoutRequest(buyer: Buyer, seq?: number): RequestSpec {
+  return {
+    method: 'POST',
+    path: '/api/checkout',
+    authorization: buyer.authorization,
+    body: BODY,
+    ...(seq === undefined ? {} : { seq }),
+  };
 }
 
 interface ServedRequest {
@@ -459,14 +421,14 @@ function watchRequests(app: CaravanApp, texts: (seq: number) => boolean): Map<nu
     const seq = Number(request.headers['x-bench-seq']);
     if (!Number.isInteger(seq)) return;
     const entry: ServedRequest = {
-      arrivedAt: performance.now(),
+      arrivedAt: now(),
       servedMs: undefined,
       db: newDbUse(texts(seq)),
     };
     served.set(seq, entry);
     requestContext.enterWith(entry.db);
     response.once('finish', () => {
-      entry.servedMs = performance.now() - entry.arrivedAt;
+      entry.servedMs = now() - entry.arrivedAt;
     });
   });
   return served;
@@ -528,24 +490,20 @@ async function startCpuProfile() {
 
 /** `count` requests issued at once (GET `path`, optionally signed in as the buyers in turn). */
 async function floorRun(
-  agent: http.Agent,
-  port: number,
+  client: FlashClient,
   served: Map<number, ServedRequest>,
   firstSeq: number,
   path: string,
   count: number,
   buyers?: readonly Buyer[],
 ) {
-  const started = performance.now();
-  const outcomes = await Promise.all(
-    Array.from({ length: count }, (_, index) =>
-      send(agent, port, {
-        method: 'GET',
-        path,
-        seq: firstSeq + index,
-        ...(buyers ? { authorization: (buyers[index % buyers.length] as Buyer).authorization } : {}),
-      }),
-    ),
+  const { outcomes, started } = await client.run(
+    Array.from({ length: count }, (_, index) => ({
+      method: 'GET' as const,
+      path,
+      seq: firstSeq + index,
+      ...(buyers ? { authorization: (buyers[index % buyers.length] as Buyer).authorization } : {}),
+    })),
   );
   const wallMs = Math.max(...outcomes.map((outcome) => outcome.endedAt)) - started;
   return {
@@ -567,23 +525,10 @@ const PROBE_SEQ = {
   floorMe: 40_000_000,
 };
 
-function checkoutOf(agent: http.Agent, port: number, buyer: Buyer, seq?: number): Promise<Outcome> {
-  return send(agent, port, {
-    method: 'POST',
-    path: '/api/checkout',
-    authorization: buyer.authorization,
-    body: BODY,
-    ...(seq === undefined ? {} : { seq }),
-  });
-}
-
-async function warmUp(agent: http.Agent, port: number, buyers: readonly Buyer[]) {
-  const outcomes: Outcome[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(8, buyers.length) }, async () => {
-      while (next < buyers.length) outcomes.push(await checkoutOf(agent, port, buyers[next++] as Buyer));
-    }),
+async function warmUp(client: FlashClient, buyers: readonly Buyer[]) {
+  const { outcomes } = await client.run(
+    buyers.map((buyer) => checkoutRequest(buyer)),
+    8,
   );
   const failed = outcomes.filter((outcome) => outcome.status !== 201);
   if (failed.length > 0) {
@@ -594,16 +539,14 @@ async function warmUp(agent: http.Agent, port: number, buyers: readonly Buyer[])
   return summarize(outcomes.map((outcome) => outcome.endedAt - outcome.issuedAt));
 }
 
-async function preconnect(agent: http.Agent, port: number): Promise<number> {
-  const outcomes = await Promise.all(
-    Array.from({ length: CONNECTIONS }, () => send(agent, port, { method: 'GET', path: '/healthz' })),
-  );
-  const bad = outcomes.filter((outcome) => outcome.status !== 200).length;
-  if (bad > 0) note(`pre-connect: ${bad} of ${CONNECTIONS} /healthz requests did not answer 200`);
-  return Object.values(agent.freeSockets).reduce((sum, list) => sum + (list?.length ?? 0), 0);
+async function preconnect(client: FlashClient): Promise<number> {
+  const { notOk, openSockets } = await client.preconnect(CONNECTIONS);
+  if (notOk > 0) note(`pre-connect: ${notOk} of ${CONNECTIONS} /healthz requests did not answer 200`);
+  return openSockets;
 }
 
-async function burst(app: CaravanApp, agent: http.Agent, port: number, buyers: readonly Buyer[]) {
+async function burst(app: CaravanApp, client: FlashClient, buyers: readonly Buyer[]) {
+  await client.stage(buyers.map((buyer, seq) => checkoutRequest(buyer, seq)));
   const database = app.platform.database;
   const pool = { samples: 0, waitingSum: 0, waitingMax: 0, busyMax: 0 };
   const sampler = setInterval(() => {
@@ -620,11 +563,7 @@ async function burst(app: CaravanApp, agent: http.Agent, port: number, buyers: r
   const backgroundBefore = background.statements;
   databaseErrors.clear();
   const profiler = CPU_PROFILE ? await startCpuProfile() : undefined;
-  const started = performance.now();
-  const pending: Promise<Outcome>[] = [];
-  for (const [seq, buyer] of buyers.entries()) pending.push(checkoutOf(agent, port, buyer, seq));
-  const issuedMs = performance.now() - started;
-  const outcomes = await Promise.all(pending);
+  const { outcomes, started, issuedMs, clientCpuMs } = await client.go();
   const wallMs = Math.max(...outcomes.map((outcome) => outcome.endedAt)) - started;
   const cpuProfileTop = profiler ? await profiler.stop() : null;
   const cpuUse = cpu();
@@ -637,11 +576,15 @@ async function burst(app: CaravanApp, agent: http.Agent, port: number, buyers: r
     issuedMs,
     started,
     cpu: {
+      /** The server's process (with --in-process-client, the client too). */
       nodeProcessPercent: cpuUse.processPercent,
       machinePercentOfAllCores: cpuUse.machinePercent,
       postgresBackendsPercent: round((postgresCpuSeconds / (wallMs / 1000)) * 100),
+      /** The forked client's process (null with --in-process-client: it is in nodeProcessPercent). */
+      clientProcessPercent: IN_PROCESS_CLIENT ? null : round((clientCpuMs / wallMs) * 100),
       nodeCpuMsPerAttempt: round(((cpuUse.processPercent / 100) * wallMs) / outcomes.length, 2),
       postgresBackendsCpuMsPerAttempt: round((postgresCpuSeconds * 1000) / outcomes.length, 2),
+      clientCpuMsPerAttempt: IN_PROCESS_CLIENT ? null : round(clientCpuMs / outcomes.length, 2),
     },
     pool: {
       max: app.platform.config.database.poolMax,
@@ -693,16 +636,16 @@ function dbSummary(served: Map<number, ServedRequest>, outcomes: readonly Outcom
 
 /** `buyers` one at a time (an idle server apart from background jobs). */
 async function probe(
-  agent: http.Agent,
-  port: number,
+  client: FlashClient,
   served: Map<number, ServedRequest>,
   buyers: readonly Buyer[],
   firstSeq: number,
   expectedStatus: number,
 ) {
-  const outcomes: Outcome[] = [];
-  for (const [index, buyer] of buyers.entries())
-    outcomes.push(await checkoutOf(agent, port, buyer, firstSeq + index));
+  const { outcomes } = await client.run(
+    buyers.map((buyer, index) => checkoutRequest(buyer, firstSeq + index)),
+    1,
+  );
   const unexpected = outcomes
     .filter((outcome) => outcome.status !== expectedStatus)
     .map((outcome) => `${outcome.status} ${outcome.code}`);
@@ -817,12 +760,7 @@ async function main(): Promise<number> {
   const logger = pino({ level: config.logLevel, base: { service: 'caravan-bench' } }, pino.destination(2));
   countAppStatements();
   let app: CaravanApp | undefined;
-  const agent = new http.Agent({
-    keepAlive: true,
-    maxSockets: CONNECTIONS,
-    maxFreeSockets: CONNECTIONS,
-    scheduling: 'fifo',
-  });
+  let client: FlashClient | undefined;
   try {
     app = await buildApp(config, { role: 'all', logger, instanceName: 'bench-flash' });
     const setupStarted = performance.now();
@@ -839,20 +777,22 @@ async function main(): Promise<number> {
     const address = app.http.server.address();
     if (!address || typeof address !== 'object') throw new Error('not listening');
     const port = address.port;
+    const clientOptions = { port, connections: CONNECTIONS, timeoutMs: TIMEOUT_MS };
+    client = IN_PROCESS_CLIENT ? createFlashClient(clientOptions) : await forkFlashClient(clientOptions);
     const served = watchRequests(
       app,
       (seq) => seq === PROBE_SEQ.outOfStock + PROBES - 1 || seq === PROBE_SEQ.success + PROBES - 1,
     );
 
-    const warm = WARMUP > 0 ? await warmUp(agent, port, others.slice(0, WARMUP)) : null;
+    const warm = WARMUP > 0 ? await warmUp(client, others.slice(0, WARMUP)) : null;
     if (warm) note(`warm-up: ${WARMUP} checkouts of another product, p50 ${warm.p50} ms, max ${warm.max} ms`);
-    const openSockets = PRECONNECT ? await preconnect(agent, port) : 0;
+    const openSockets = PRECONNECT ? await preconnect(client) : 0;
     if (PRECONNECT) note(`pre-connect: ${openSockets} sockets open`);
     await sleep(200);
 
     const loadBeforeBurst = os.loadavg().map((value) => round(value, 2));
     note(`burst: ${BUYERS} checkouts for ${UNITS} units over ${CONNECTIONS} connections`);
-    const run = await burst(app, agent, port, buyers);
+    const run = await burst(app, client, buyers);
 
     const sold = run.outcomes.filter((outcome) => outcome.status === 201);
     const refused = run.outcomes.filter(
@@ -897,9 +837,9 @@ async function main(): Promise<number> {
             // Only while the variant is sold out: with units left the "refused" buyers would buy.
             outOfStockPath:
               checked.stockAfter.available === 0
-                ? await probe(agent, port, served, refusedBuyers, PROBE_SEQ.outOfStock, 409)
+                ? await probe(client, served, refusedBuyers, PROBE_SEQ.outOfStock, 409)
                 : null,
-            successPath: await probe(agent, port, served, others.slice(WARMUP), PROBE_SEQ.success, 201),
+            successPath: await probe(client, served, others.slice(WARMUP), PROBE_SEQ.success, 201),
           }
         : null;
     if (probes) {
@@ -912,8 +852,8 @@ async function main(): Promise<number> {
 
     const floor = FLOOR
       ? {
-          healthz: await floorRun(agent, port, served, PROBE_SEQ.floorHealthz, '/healthz', BUYERS),
-          me: await floorRun(agent, port, served, PROBE_SEQ.floorMe, '/api/me', BUYERS, buyers),
+          healthz: await floorRun(client, served, PROBE_SEQ.floorHealthz, '/healthz', BUYERS),
+          me: await floorRun(client, served, PROBE_SEQ.floorMe, '/api/me', BUYERS, buyers),
         }
       : null;
     if (floor) {
@@ -983,8 +923,10 @@ async function main(): Promise<number> {
         timeoutSeconds: TIMEOUT_MS / 1000,
         DATABASE_POOL_MAX: config.database.poolMax,
         redis: Boolean(config.redis.url),
-        server: 'buildApp role all + http.listen in this process (client and server share one event loop)',
-        client: `node:http Agent keepAlive, maxSockets ${CONNECTIONS}`,
+        server: 'buildApp role all + http.listen in this process',
+        client: `node:http Agent keepAlive, maxSockets ${CONNECTIONS}, ${
+          IN_PROCESS_CLIENT ? 'in the server process (one event loop)' : 'in a forked process'
+        }`,
         setupMs: round(setupMs, 0),
       },
       node: process.version,
@@ -998,7 +940,7 @@ async function main(): Promise<number> {
     if (Object.keys(otherErrors).length > 0) note(`FAILED: other answers ${JSON.stringify(otherErrors)}`);
     return result.ok ? 0 : 1;
   } finally {
-    agent.destroy();
+    await client?.close().catch((error: unknown) => note(`client close: ${String(error)}`));
     await app?.close().catch((error: unknown) => note(`close: ${String(error)}`));
     if (args.keep) note(`kept database ${databaseName(url)}`);
     else await dropBenchDatabase(url).catch((error: unknown) => note(`drop failed: ${String(error)}`));
