@@ -85,6 +85,10 @@ export const products = pgTable(
       .on(table.categoryId, table.minPriceMinor)
       .where(sql`${table.status} = 'active'`),
     index('products_active_created_idx').on(table.createdAt, table.id).where(sql`${table.status} = 'active'`),
+    // A category's newest active products (each category of a subtree listing is read off it).
+    index('products_active_category_created_idx')
+      .on(table.categoryId, table.createdAt, table.id)
+      .where(sql`${table.status} = 'active'`),
     check('products_currency_iso', sql`${table.currency} ~ '^[A-Z]{3}$'`),
   ],
 );

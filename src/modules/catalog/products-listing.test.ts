@@ -166,6 +166,60 @@ describe('GET /api/products', () => {
     expect((await list(`${s}&limit=1`)).items).toHaveLength(1);
   });
 
+  it('pages a category subtree spread over several categories in every sort, with a price range', async () => {
+    const seller = await newSeller();
+    const root = await createCategory(app, { name: 'Subtree Paging' });
+    const left = await createCategory(app, { name: 'Left', parentId: root.id });
+    const right = await createCategory(app, { name: 'Right', parentId: root.id });
+    const deep = await createCategory(app, { name: 'Deep', parentId: right.id });
+    const placed = [
+      root.id,
+      left.id,
+      right.id,
+      deep.id,
+      left.id,
+      deep.id,
+      right.id,
+      left.id,
+      deep.id,
+      root.id,
+    ];
+    const prices = [400, 100, 900, 400, 250, 700, 100, 550, 300, 820];
+    const made: ProductView[] = [];
+    for (const [index, categoryId] of placed.entries())
+      made.push(
+        await createProduct(app, seller, { status: 'active', categoryId, priceMinor: prices[index]! }),
+      );
+    await createProduct(app, seller, { status: 'draft', categoryId: left.id, priceMinor: 300 });
+    const inRange = made.filter((product) => product.priceMinor! >= 200 && product.priceMinor! <= 800);
+    const byId = (a: ProductView, b: ProductView) => (a.id < b.id ? -1 : 1);
+    const time = (product: ProductView) => new Date(product.createdAt).getTime();
+    const expected = {
+      newest: [...inRange].sort((a, b) => time(b) - time(a) || byId(b, a)),
+      price_asc: [...inRange].sort((a, b) => a.priceMinor! - b.priceMinor! || byId(a, b)),
+      price_desc: [...inRange].sort((a, b) => b.priceMinor! - a.priceMinor! || byId(b, a)),
+    };
+    for (const [sort, want] of Object.entries(expected)) {
+      for (const limit of [1, 2, 3, 20]) {
+        const got = await listAll(
+          `seller=${seller.user.id}&category=subtree-paging&minPrice=200&maxPrice=800&sort=${sort}`,
+          limit,
+        );
+        expect(
+          got.map((item) => item.id),
+          `${sort}, ${limit} a page`,
+        ).toEqual(want.map((item) => item.id));
+      }
+    }
+    const underRight = await listAll(`seller=${seller.user.id}&category=subtree-paging/right`, 2);
+    expect(underRight.map((item) => item.id).sort()).toEqual(
+      made
+        .filter((_, index) => placed[index] === right.id || placed[index] === deep.id)
+        .map((p) => p.id)
+        .sort(),
+    );
+  });
+
   it('keeps cursors stable when products are inserted between page fetches', async () => {
     for (const sort of ['newest', 'price_asc'] as const) {
       const seller = await newSeller();

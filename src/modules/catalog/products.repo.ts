@@ -277,9 +277,11 @@ type ListRow = ProductWithCategory & { sortKey: string | null; variants: Variant
 type ListStatement = { execute(values: Record<string, unknown>): Promise<ListRow[]> };
 
 /**
- * Listing statements by shape (sort, which filters, with or without a cursor), each prepared once
- * per database handle with placeholders for the values: at most 4 × 2^6 × 2 = 512 shapes. A page is one
- * named statement: no query building per request, planned once per connection.
+ * Listing statements by shape (sort, statuses, which filters, with or without a cursor), each
+ * prepared once per database handle with placeholders for the values. A page is one named
+ * statement: no query building per request, planned once per connection. The statuses are part
+ * of the shape (written as literals from the closed enum), so a generic plan can still use the
+ * partial indexes on active products.
  */
 const listStatements = new WeakMap<DbOrTx, Map<string, ListStatement>>();
 
@@ -298,7 +300,8 @@ function listStatement(
     inStock: filters.inStock === true,
     cursor: hasCursor,
   };
-  const name = `caravan_products_${sort}_${Object.values(has)
+  const statuses = [...new Set(filters.statuses)].sort();
+  const name = `caravan_products_${sort}_${statuses.join('_')}_${Object.values(has)
     .map((present) => (present ? '1' : '0'))
     .join('')}`;
   let byName = listStatements.get(db);
@@ -311,12 +314,10 @@ function listStatement(
 
   const order = SORTS[sort];
   const p = (key: string) => sql.placeholder(key);
-  const conditions: SQL[] = [sql`${products.status} = any(cast(${p('statuses')} as text[]))`];
-  if (has.categoryPath) {
-    conditions.push(
-      sql`${products.categoryId} in (select ${categories.id} from ${categories} where ${categories.path} like ${p('categoryPrefix')})`,
-    );
-  }
+  const conditions: SQL[] = [
+    // From PRODUCT_STATUSES only (checked by the type and the enum column), never from input text.
+    sql`${products.status} in (${sql.raw(statuses.map((status) => `'${status}'`).join(', '))})`,
+  ];
   if (has.minPrice) conditions.push(sql`${products.minPriceMinor} >= ${p('minPrice')}`);
   if (has.maxPrice) conditions.push(sql`${products.minPriceMinor} <= ${p('maxPrice')}`);
   if (has.sellerId) conditions.push(sql`${products.sellerId} = ${p('sellerId')}`);
@@ -334,13 +335,32 @@ function listStatement(
     );
   }
   const direction = order.direction === 'desc' ? desc : asc;
-  const statement = db
+  const orderSql = sql.raw(order.direction);
+  let query = db
     .select({ ...withCategory, sortKey: sql<string | null>`(${order.key})::text`, variants: variantsJson })
     .from(products)
+    .$dynamic();
+  if (has.categoryPath) {
+    // A subtree is several categories, and "newest (or cheapest) first across them" cannot be read
+    // off one index range. So each category of the subtree gives its own first `limit` rows from
+    // its (category, sort key) index, with every filter applied there, and the page is the best
+    // `limit` of those few rows: a handful of short index scans instead of walking the
+    // whole-catalog sort index until enough rows of the subtree happen to pass the filters.
+    query = query.innerJoin(
+      sql`(select picked.id from ${categories} cross join lateral (
+            select ${products.id} as id from ${products}
+            where ${products.categoryId} = ${categories.id} and ${and(...conditions)}
+            order by ${order.key} ${orderSql}, ${products.id} ${orderSql}
+            limit ${p('limit')}) picked
+          where ${categories.path} like ${p('categoryPrefix')}) subtree_page`,
+      sql`subtree_page.id = ${products.id}`,
+    );
+  }
+  const statement = query
     .leftJoin(categories, eq(categories.id, products.categoryId))
     .where(and(...conditions))
     .orderBy(direction(order.key), direction(products.id))
-    .limit(sql.placeholder('limit'))
+    .limit(p('limit'))
     .prepare(name) as unknown as ListStatement;
   byName.set(name, statement);
   return statement;

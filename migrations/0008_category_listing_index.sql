@@ -1,0 +1,1 @@
+CREATE INDEX "products_active_category_created_idx" ON "products" USING btree ("category_id","created_at","id") WHERE "products"."status" = 'active';
