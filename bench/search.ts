@@ -30,10 +30,11 @@ import pg from 'pg';
 import {
   CANDIDATE_CAP,
   candidatesQuery,
-  exactProbeQuery,
-  SHORT_WORD_THRESHOLD,
-  similarityThresholdFor,
+  isStandIn,
+  resolveWordsQuery,
+  type SearchWord,
   WORD_SIMILARITY_THRESHOLD,
+  type WordMatch,
 } from '../src/modules/catalog/search.repo.ts';
 import { searchWords } from '../src/modules/catalog/search.service.ts';
 import { dropBenchDatabase, recreateBenchDatabase, serverVersion, withDatabaseName } from './lib/pg-admin.ts';
@@ -174,30 +175,38 @@ function withTypo(title: string): string {
   return words.join(' ');
 }
 
-/** EXPLAIN ANALYZE of the exact-first candidate query the service runs for `q` (after its probe). */
+/** EXPLAIN ANALYZE of the first candidate query the service runs for `q` (after the vocabulary lookup). */
 async function explain(client: pg.Client, q: string): Promise<string> {
   const dialect = new PgDialect();
   const words = searchWords(q);
   const indexed = words.filter((word) => word.indexed);
-  const probe = dialect.sqlToQuery(exactProbeQuery(indexed));
-  const { rows: probed } = await client.query<Record<string, boolean>>(probe.sql, probe.params as unknown[]);
-  const exact = new Set(indexed.filter((_, i) => probed[0]?.[`w${i}`] === true).map((word) => word.text));
-  const fuzzy = indexed.filter((word) => !exact.has(word.text));
-  const query = dialect.sqlToQuery(candidatesQuery(words, {}, exact));
-  await client.query('begin');
-  await client.query(
-    `select set_config('pg_trgm.word_similarity_threshold', $1, true),
-      set_config('pg_trgm.strict_word_similarity_threshold', $2, true)`,
-    [String(Math.min(...fuzzy.map(similarityThresholdFor), 1)), String(SHORT_WORD_THRESHOLD)],
+  const lookup = dialect.sqlToQuery(resolveWordsQuery(indexed));
+  const { rows: resolved } = await client.query<{
+    i: number;
+    exact: boolean;
+    alternatives: Array<{ word: string; similarity: number }>;
+  }>(lookup.sql, lookup.params as unknown[]);
+  const matches = new Map<string, WordMatch>(
+    resolved.map((row) => [
+      indexed[row.i]?.text ?? '',
+      row.exact
+        ? { kind: 'exact' }
+        : {
+            kind: 'fuzzy',
+            alternatives: row.alternatives.filter((a) => isStandIn(indexed[row.i] as SearchWord, a)),
+          },
+    ]),
   );
+  const query = dialect.sqlToQuery(candidatesQuery(words, matches, {}));
   const { rows } = await client.query<{ 'QUERY PLAN': string }>(
     `explain (analyze, buffers) ${query.sql}`,
     query.params as unknown[],
   );
-  await client.query('commit');
-  return [`exact words: ${[...exact].join(' ') || '(none)'}`, ...rows.map((row) => row['QUERY PLAN'])].join(
-    '\n',
+  const described = resolved.map(
+    (row) =>
+      `${indexed[row.i]?.text}: ${row.exact ? 'exact' : `fuzzy → ${row.alternatives.map((a) => a.word).join(', ') || '(none)'}`}`,
   );
+  return [described.join('; '), ...rows.map((row) => row['QUERY PLAN'])].join('\n');
 }
 
 async function bigCatalog() {
@@ -344,7 +353,7 @@ async function main(): Promise<void> {
     JSON.stringify(
       {
         bench: 'search',
-        postgres: await serverVersion(BIG_URL),
+        postgres: await serverVersion(withDatabaseName(BIG_URL, 'postgres')),
         machine: { cpus: os.cpus().length, node: process.version },
         settings: {
           durationS: DURATION_S,

@@ -105,7 +105,7 @@ export const searchWords = pgTable(
   {
     word: text('word').primaryKey(),
   },
-  (table) => [index('search_words_trgm_idx').using('gin', sql`${table.word} gin_trgm_ops`)],
+  (table) => [index('search_words_trgm_idx').using('gist', sql`${table.word} gist_trgm_ops`)],
 );
 
 export const productVariants = pgTable(

@@ -64,7 +64,7 @@ export interface ImageJson {
  * product row: a read is one round trip instead of one for the rows and one for their variants.
  * `price_minor` is a bigint; prices stay far below 2^53, so a JSON number is exact.
  */
-const variantsJson = sql<VariantJson[]>`coalesce((select json_agg(json_build_object(
+export const variantsJson = sql<VariantJson[]>`coalesce((select json_agg(json_build_object(
     'id', v.id, 'sku', v.sku, 'title', v.title, 'priceMinor', v.price_minor, 'currency', v.currency,
     'options', v.options, 'stockUnit', v.stock_unit, 'position', v.position
   ) order by v.position, v.created_at, v.id)

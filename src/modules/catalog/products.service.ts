@@ -139,7 +139,14 @@ function toView(row: ProductWithCategory, variants: readonly VariantJson[]): Pro
   };
 }
 
-/** Views for a page of products: their variants come in one query, not one per product (search reuses it). */
+/** Views of rows that already carry their variants (read with `variantsJson`; search uses it). */
+export function viewsWithVariants(
+  rows: ReadonlyArray<ProductWithCategory & { variants: readonly VariantJson[] }>,
+): ProductView[] {
+  return rows.map((row) => toView(row, row.variants));
+}
+
+/** Views for a page of products: their variants come in one query, not one per product. */
 export async function toViews(db: DbOrTx, rows: readonly ProductWithCategory[]): Promise<ProductView[]> {
   const variants = await listVariants(
     db,

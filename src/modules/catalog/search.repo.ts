@@ -1,9 +1,11 @@
 import { and, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../../platform/db/types.ts';
-import { categories, products } from './catalog.tables.ts';
-import type { ProductWithCategory } from './products.repo.ts';
+import { alias } from 'drizzle-orm/pg-core';
+import type { DbOrTx } from '../../platform/db/types.ts';
+import { categories, products, searchWords } from './catalog.tables.ts';
+import { editDistanceWithin } from './edit-distance.ts';
+import { type ProductWithCategory, type VariantJson, variantsJson } from './products.repo.ts';
 
-/** How close a query word must be to a word of the title (pg_trgm word similarity, 0..1). */
+/** How close a misspelt query word must be to a vocabulary word (pg_trgm similarity, 0..1). */
 export const WORD_SIMILARITY_THRESHOLD = 0.3;
 /** Strict word similarity a 1–2 code point word needs to a whole title word (index condition). */
 export const SHORT_WORD_THRESHOLD = 0.6;
@@ -38,17 +40,56 @@ function rowsOf<T>(result: unknown): T[] {
 }
 
 /**
- * The SQL that tells, for each indexed query word, whether any active product contains it as a
- * substring (`LIKE '%word%'` needs every trigram of the word, so the GIN index answers it from a
- * few posting lists). One row, columns `w0`, `w1`, … in the order of `words`.
+ * One query word looked up in the vocabulary (`search_words`: the words of active titles):
+ * whether some word contains it (then some active product does, so it matches by substring),
+ * and the vocabulary words that stand in for it when it is misspelt, best first.
  */
-export function exactProbeQuery(words: readonly SearchWord[]): SQL {
-  const col = sql`${products.searchText}`;
-  const probes = words.map(
-    (word, i) =>
-      sql`exists(select 1 from ${products} where ${products.status} = 'active' and ${col} like ${`%${likeEscape(word.text)}%`}) as ${sql.raw(`w${i}`)}`,
+export interface ResolvedWord {
+  readonly exact: boolean;
+  readonly alternatives: ReadonlyArray<{ readonly word: string; readonly similarity: number }>;
+}
+
+/** Nearest vocabulary words looked at per query word (then filtered by isStandIn). */
+export const NEAREST_WORDS = 8;
+
+/**
+ * The SQL that resolves every indexed query word against the vocabulary in one statement: a row
+ * per word (`i` in the order given) with `exact` and its NEAREST_WORDS nearest vocabulary words by
+ * trigram distance (`<->`, a nearest-neighbour scan of the GiST index: no threshold setting,
+ * so a transposed word whose similarity is below any sensible threshold is still looked at).
+ */
+export function resolveWordsQuery(words: readonly SearchWord[]): SQL {
+  const rows = words.map(
+    (word, i) => sql`(${i}::int, ${word.text}::text, ${`%${likeEscape(word.text)}%`}::text)`,
   );
-  return sql`select ${sql.join(probes, sql`, `)}`;
+  return sql`select q.i,
+      exists(select 1 from ${searchWords} s where s.word like q.pattern) as exact,
+      coalesce((
+        select json_agg(json_build_object('word', a.word, 'similarity', a.sim) order by a.sim desc, a.word)
+        from (
+          select s.word, similarity(s.word, q.text)::float8 as sim from ${searchWords} s
+          order by s.word <-> q.text
+          limit ${NEAREST_WORDS}
+        ) a
+      ), '[]'::json) as alternatives
+    from (values ${sql.join(rows, sql`, `)}) as q(i, text, pattern)
+    order by q.i`;
+}
+
+/** Edits (optimal string alignment) a misspelt word may be away from its stand-in. */
+export function editsAllowedFor(word: SearchWord): number {
+  return [...word.text].length >= 6 ? 2 : 1;
+}
+
+/**
+ * A near vocabulary word stands in for a misspelt query word when it is similar enough by
+ * trigrams (`similarityThresholdFor`) or within `editsAllowedFor` edits: a transposition keeps
+ * every letter but breaks up to four trigrams, so similarity alone would miss it.
+ */
+export function isStandIn(word: SearchWord, candidate: { word: string; similarity: number }): boolean {
+  if (candidate.similarity >= similarityThresholdFor(word)) return true;
+  const allowed = editsAllowedFor(word);
+  return editDistanceWithin(word.text, candidate.word, allowed) <= allowed;
 }
 
 /**
@@ -60,42 +101,71 @@ export function similarityThresholdFor(word: SearchWord): number {
   return [...word.text].length >= 9 ? 0.35 : WORD_SIMILARITY_THRESHOLD;
 }
 
+/** How a query word takes part in the candidate query. */
+export type WordMatch =
+  /** Some title contains it: substring match, score 1. */
+  | { readonly kind: 'exact' }
+  /** Misspelt: any of its stand-ins (substring), scored by the stand-in's similarity. */
+  | { readonly kind: 'fuzzy'; readonly alternatives: ResolvedWord['alternatives'] }
+  /** Only ranks (word similarity against the title), does not filter. */
+  | { readonly kind: 'score-only' }
+  /** Its own substring or any stand-in. */
+  | { readonly kind: 'exact-or-fuzzy'; readonly alternatives: ResolvedWord['alternatives'] };
+
 /**
  * The SQL that retrieves at most CANDIDATE_CAP active products matching every query word, each
- * with its score: the sum over the words of the word's best match in the title (trigram word
- * similarity, or 1 for a substring). Words in `exact` (some active product contains them, see
- * exactProbeQuery) match by substring (`LIKE '%word%'`: every trigram required, so the GIN index
- * returns few rows); the other words of three or more code points match by word similarity
- * (`search_text %> word`, one typo); shorter words only filter. All conditions are plain ANDs,
- * so one bitmap scan of the GIN index intersects them before any heap page is read. With an
- * empty `exact` every indexed word is fuzzy (a fallback); `relaxed` drops the condition on the
- * fuzzy words, which then only score (the other fallback: one badly mistyped word among others).
+ * with its score: the sum over the words of how well the word matched (1 for a substring, the
+ * stand-in's similarity for a misspelt word). Every condition is a `LIKE '%…%'` of a whole word
+ * or stand-in (all its trigrams required), so one bitmap scan of the GIN index intersects them
+ * before any heap page is read. 1–2 code point words (model codes like `G2`) have no whole
+ * trigram: strict word similarity makes them an index condition and a whole word.
  */
 export function candidatesQuery(
   words: readonly SearchWord[],
+  matches: ReadonlyMap<string, WordMatch>,
   filters: SearchFilters,
-  exact: ReadonlySet<string>,
-  relaxed = false,
 ): SQL {
   const col = sql`${products.searchText}`;
   const conditions: SQL[] = [sql`${products.status} = 'active'`];
   const scores: SQL[] = [];
+  const likeOf = (text: string) => sql`${col} like ${`%${likeEscape(text)}%`}`;
   for (const word of words) {
-    const like = `%${likeEscape(word.text)}%`;
-    if (word.indexed && !exact.has(word.text)) {
-      // No `or like`: an OR per word stops PostgreSQL from putting every word into one GIN scan.
-      if (!relaxed) conditions.push(sql`${col} %> ${word.text}`);
-      scores.push(
-        sql`greatest(word_similarity(${word.text}, ${col}), case when ${col} like ${like} then 1 else 0 end)`,
+    if (!word.indexed) {
+      // The index checks strict word similarity at pg_trgm's default 0.5; the filter asks 0.6.
+      conditions.push(
+        sql`${col} %>> ${word.text} and strict_word_similarity(${word.text}, ${col}) >= ${SHORT_WORD_THRESHOLD} and ${likeOf(word.text)}`,
       );
-    } else if (word.indexed) {
-      conditions.push(sql`${col} like ${like}`);
       scores.push(sql`1`);
+      continue;
+    }
+    const match = matches.get(word.text) ?? { kind: 'fuzzy', alternatives: [] };
+    if (match.kind === 'exact') {
+      conditions.push(likeOf(word.text));
+      scores.push(sql`1`);
+    } else if (match.kind === 'score-only') {
+      scores.push(sql`word_similarity(${word.text}, ${col})`);
     } else {
-      // No whole trigram in a 1–2 code point word, so LIKE alone cannot use the index: the
-      // strict word similarity (the word against whole title words) can, and makes it a word.
-      conditions.push(sql`${col} %>> ${word.text} and ${col} like ${like}`);
-      scores.push(sql`1`);
+      const options = [
+        ...(match.kind === 'exact-or-fuzzy' ? [{ word: word.text, similarity: 1 }] : []),
+        ...match.alternatives,
+      ];
+      if (options.length === 0) {
+        conditions.push(sql`false`);
+        scores.push(sql`0`);
+        continue;
+      }
+      conditions.push(
+        sql`(${sql.join(
+          options.map((option) => likeOf(option.word)),
+          sql` or `,
+        )})`,
+      );
+      scores.push(
+        sql`case ${sql.join(
+          options.map((option) => sql`when ${likeOf(option.word)} then ${option.similarity}::float8`),
+          sql` `,
+        )} else 0 end`,
+      );
     }
   }
   if (filters.categoryPath !== undefined) {
@@ -130,88 +200,110 @@ const toCandidate = (row: CandidateRow): Candidate => ({
   rating: Number(row.rating),
 });
 
-/** The words that some active product contains as a substring (see exactProbeQuery). */
-export async function exactWords(db: DbOrTx, words: readonly SearchWord[]): Promise<Set<string>> {
+/** Every indexed word looked up in the vocabulary (see resolveWordsQuery), by word. */
+export async function resolveWords(
+  db: DbOrTx,
+  words: readonly SearchWord[],
+): Promise<Map<string, ResolvedWord>> {
   const indexed = words.filter((word) => word.indexed);
-  if (indexed.length === 0) return new Set();
-  const [row] = rowsOf<Record<string, boolean>>(await db.execute(exactProbeQuery(indexed)));
-  return new Set(indexed.filter((_, i) => row?.[`w${i}`] === true).map((word) => word.text));
+  if (indexed.length === 0) return new Map();
+  const rows = rowsOf<{ i: number; exact: boolean; alternatives: ResolvedWord['alternatives'] | string }>(
+    await db.execute(resolveWordsQuery(indexed)),
+  );
+  const resolved = new Map<string, ResolvedWord>();
+  for (const row of rows) {
+    const word = indexed[Number(row.i)];
+    if (!word) continue;
+    const nearest: ResolvedWord['alternatives'] =
+      typeof row.alternatives === 'string' ? JSON.parse(row.alternatives) : row.alternatives;
+    resolved.set(word.text, {
+      exact: row.exact,
+      alternatives: nearest.filter((candidate) => isStandIn(word, candidate)),
+    });
+  }
+  return resolved;
 }
 
 /**
- * The candidates, exact first: words that some active product contains match by substring, the
- * others (typos) by word similarity with a threshold by word length (similarityThresholdFor).
- * Only when that finds nothing while some word was taken exactly does a fallback run: with two
- * or more exact words and some fuzzy ones, the exact words alone retrieve (the fuzzy ones only
- * score); otherwise every word goes fuzzy (same thresholds by length), so a correctly spelled
- * word can still match a near miss. One transaction, so the threshold (`set_config(..., true)`) holds for exactly these
- * queries on whichever pooled connection runs them.
+ * The candidates, exact first: a word some title contains matches by substring, a misspelt one
+ * by its nearest vocabulary words. Only when that finds nothing does a fallback run: with two or
+ * more exact words and some misspelt ones, the exact words alone retrieve and the misspelt ones
+ * only rank (a swapped Hangul syllable, `티빈지` for `빈티지`, shares almost no trigrams with any
+ * word); otherwise every word may match itself or a stand-in, so a correctly spelled word can
+ * still match a near miss. No transaction and no session settings: each statement stands alone.
  */
 export async function findCandidates(
-  db: Db,
+  db: DbOrTx,
   words: readonly SearchWord[],
   filters: SearchFilters,
 ): Promise<Candidate[]> {
-  return db.transaction(async (tx) => {
-    const exact = await exactWords(tx, words);
-    const fuzzy = words.filter((word) => word.indexed && !exact.has(word.text));
-    await tx.execute(
-      sql`select set_config('pg_trgm.word_similarity_threshold', ${String(
-        Math.min(...fuzzy.map(similarityThresholdFor), 1),
-      )}, true), set_config('pg_trgm.strict_word_similarity_threshold', ${String(SHORT_WORD_THRESHOLD)}, true)`,
-    );
-    const rows = rowsOf<CandidateRow>(await tx.execute(candidatesQuery(words, filters, exact)));
-    if (rows.length > 0 || exact.size === 0) return rows.map(toCandidate);
-    if (fuzzy.length > 0 && exact.size >= 2) {
-      // e.g. a swapped Hangul syllable (`티빈지` for `빈티지`) shares almost no trigrams: let the
-      // words that did match exactly retrieve, and the mistyped ones only rank.
-      return rowsOf<CandidateRow>(await tx.execute(candidatesQuery(words, filters, exact, true))).map(
-        toCandidate,
-      );
-    }
-    const indexed = words.filter((word) => word.indexed);
-    await tx.execute(
-      sql`select set_config('pg_trgm.word_similarity_threshold', ${String(Math.min(...indexed.map(similarityThresholdFor)))}, true)`,
-    );
-    return rowsOf<CandidateRow>(await tx.execute(candidatesQuery(words, filters, new Set()))).map(
-      toCandidate,
-    );
-  });
+  const resolved = await resolveWords(db, words);
+  const run = async (matchOf: (resolvedWord: ResolvedWord) => WordMatch) => {
+    const matches = new Map([...resolved].map(([text, resolvedWord]) => [text, matchOf(resolvedWord)]));
+    // A misspelt word with no stand-in can match nothing: no need to ask.
+    if ([...matches.values()].some((match) => match.kind === 'fuzzy' && match.alternatives.length === 0))
+      return [];
+    return rowsOf<CandidateRow>(await db.execute(candidatesQuery(words, matches, filters))).map(toCandidate);
+  };
+  const exactCount = [...resolved.values()].filter((word) => word.exact).length;
+  const misspelt = resolved.size - exactCount;
+  const first = await run((word) =>
+    word.exact ? { kind: 'exact' } : { kind: 'fuzzy', alternatives: word.alternatives },
+  );
+  if (first.length > 0 || exactCount === 0) return first;
+  if (misspelt > 0 && exactCount >= 2)
+    return run((word) => (word.exact ? { kind: 'exact' } : { kind: 'score-only' }));
+  return run((word) => ({ kind: 'exact-or-fuzzy', alternatives: word.alternatives }));
 }
 
-export interface CategoryRef {
+/** The facet bucket (a category at one depth of the tree) that each given category falls under. */
+export interface CategoryBucket {
+  readonly categoryId: string;
   readonly id: string;
-  readonly path: string;
   readonly name: string;
   readonly nameKo: string | null;
   readonly slugPath: string;
 }
 
-export async function findCategoriesByIds(db: DbOrTx, ids: readonly string[]): Promise<CategoryRef[]> {
+/**
+ * For each of `ids`, its ancestor-or-self at `segment` of its path (`/a/b/c/` split on '/': 1 is
+ * the top level), with the name to show; categories not that deep are left out. One statement.
+ */
+export async function findCategoryBuckets(
+  db: DbOrTx,
+  ids: readonly string[],
+  segment: number,
+): Promise<CategoryBucket[]> {
   if (ids.length === 0) return [];
+  const bucket = alias(categories, 'bucket');
   return db
     .select({
-      id: categories.id,
-      path: categories.path,
-      name: categories.name,
-      nameKo: categories.nameKo,
-      slugPath: categories.slugPath,
+      categoryId: categories.id,
+      id: bucket.id,
+      name: bucket.name,
+      nameKo: bucket.nameKo,
+      slugPath: bucket.slugPath,
     })
     .from(categories)
+    .innerJoin(
+      bucket,
+      sql`${bucket.id} = nullif(split_part(${categories.path}, '/', ${segment + 1}), '')::uuid`,
+    )
     .where(inArray(categories.id, [...ids]));
 }
 
-/** Active products by id with their category (order not kept: the caller orders). */
+/** Active products by id with their category and variants, in one statement (order not kept). */
 export async function findActiveProductsByIds(
   db: DbOrTx,
   ids: readonly string[],
-): Promise<ProductWithCategory[]> {
+): Promise<Array<ProductWithCategory & { variants: VariantJson[] }>> {
   if (ids.length === 0) return [];
   return db
     .select({
       ...getTableColumns(products),
       categoryName: categories.name,
       categorySlugPath: categories.slugPath,
+      variants: variantsJson,
     })
     .from(products)
     .leftJoin(categories, eq(categories.id, products.categoryId))

@@ -3,13 +3,13 @@ import { AppError } from '../../platform/errors/index.ts';
 import { invalidCursor } from '../../platform/http/keyset-cursor.ts';
 import { resolveCategory } from './categories.service.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { toViews } from './products.service.ts';
+import { viewsWithVariants } from './products.service.ts';
 import {
   CANDIDATE_CAP,
   type Candidate,
   findActiveProductsByIds,
   findCandidates,
-  findCategoriesByIds,
+  findCategoryBuckets,
   type SearchFilters,
   type SearchWord,
 } from './search.repo.ts';
@@ -78,7 +78,7 @@ export function createSearchService(deps: { db: Db }): SearchService {
         const row = byId.get(candidate.id);
         return row ? [row] : [];
       });
-      const items = await toViews(db, ordered);
+      const items = viewsWithVariants(ordered);
       const last = pageCandidates.at(-1);
       const nextCursor =
         last && offset + limit < candidates.length
@@ -128,26 +128,23 @@ async function categoryFacet(
   parent: { id: string; depth: number } | undefined,
 ): Promise<SearchResultView['facets']['categories']> {
   const categoryIds = [...new Set(candidates.flatMap((c) => (c.categoryId ? [c.categoryId] : [])))];
-  const own = await findCategoriesByIds(db, categoryIds);
-  const segment = parent ? parent.depth + 2 : 1;
-  const bucketOf = new Map<string, string>();
-  for (const category of own) {
-    const bucket = category.path.split('/')[segment];
-    if (bucket) bucketOf.set(category.id, bucket);
-  }
-  const counts = new Map<string, number>();
+  const buckets = await findCategoryBuckets(db, categoryIds, parent ? parent.depth + 2 : 1);
+  const bucketOf = new Map(buckets.map((bucket) => [bucket.categoryId, bucket]));
+  const counts = new Map<string, { bucket: (typeof buckets)[number]; count: number }>();
   for (const candidate of candidates) {
     const bucket = candidate.categoryId ? bucketOf.get(candidate.categoryId) : undefined;
-    if (bucket) counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
+    if (!bucket) continue;
+    const entry = counts.get(bucket.id);
+    if (entry) entry.count++;
+    else counts.set(bucket.id, { bucket, count: 1 });
   }
-  const named = await findCategoriesByIds(db, [...counts.keys()]);
-  return named
-    .map((category) => ({
-      id: category.id,
-      name: category.name,
-      nameKo: category.nameKo,
-      slugPath: category.slugPath,
-      count: counts.get(category.id) ?? 0,
+  return [...counts.values()]
+    .map(({ bucket, count }) => ({
+      id: bucket.id,
+      name: bucket.name,
+      nameKo: bucket.nameKo,
+      slugPath: bucket.slugPath,
+      count,
     }))
     .sort((a, b) => b.count - a.count || a.slugPath.localeCompare(b.slugPath));
 }

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCategory, createProduct } from '../../../test/factories/catalog.ts';
 import { createUser, type TestUser } from '../../../test/factories/users.ts';
@@ -61,6 +62,9 @@ describe('GET /api/search', () => {
     expect(found(result)[0]).toBe(ids.earbuds);
     expect(found(await search({ q: 'earbds sori' }))).toContain(ids.earbuds);
     expect(found(await search({ q: 'spekaer' }))).toEqual([ids.speaker]);
+    // Transpositions break most trigrams (similarity below 0.3) but are one edit away.
+    expect(found(await search({ q: 'chrgaing lmap' }))).toEqual([ids.lamp]);
+    expect(found(await search({ q: 'televisoin' }))).toEqual([ids.tv]);
     // Two words match exactly, the third shares no trigram: the exact ones still retrieve it.
     expect(found(await search({ q: 'portable bluetooth xqzzyk' }))).toEqual([ids.speaker]);
   });
@@ -76,6 +80,57 @@ describe('GET /api/search', () => {
     expect(found(await search({ q: '어폰' }))).toEqual([ids.korean]);
     expect(found(await search({ q: '이아폰' }))).toEqual([ids.korean]);
     expect(found(await search({ q: '무선 이어퐁' }))).toEqual([ids.korean]);
+  });
+
+  it('keeps the vocabulary in step: a word counts once its product is active, typos then find it', async () => {
+    const vocabulary = async (word: string) =>
+      (
+        (await app.platform.db.execute(sql`select 1 from search_words where word = ${word}`)) as unknown as {
+          rows: unknown[];
+        }
+      ).rows.length;
+    const draft = await createProduct(app, seller, { title: 'Quokka Thermos', categoryId: home.id });
+    expect(await vocabulary('quokka')).toBe(0);
+    expect(found(await search({ q: 'quokka' }))).toEqual([]);
+    const publish = await app.http.inject({
+      method: 'POST',
+      url: `/api/products/${draft.id}/publish`,
+      headers: { authorization: `Bearer ${seller.accessToken}` },
+    });
+    expect(publish.statusCode, publish.body).toBe(200);
+    expect(await vocabulary('quokka')).toBe(1);
+    expect(found(await search({ q: 'qokka thermos' }))).toEqual([draft.id]);
+    expect(found(await search({ q: 'quokak' }))).toEqual([draft.id]);
+    const archive = await app.http.inject({
+      method: 'POST',
+      url: `/api/products/${draft.id}/archive`,
+      headers: { authorization: `Bearer ${seller.accessToken}` },
+    });
+    expect(archive.statusCode, archive.body).toBe(200);
+    // The word stays until the vocabulary is rebuilt; the archived product is never a match.
+    expect(found(await search({ q: 'quokka' }))).toEqual([]);
+  });
+
+  it('adds the same new words from concurrent writers without deadlock or loss', async () => {
+    const words = ['zephyr', 'obsidian', 'marmalade', 'quasar', 'tundra'];
+    const made = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => {
+        // Each writer names the shared new words in its own order.
+        const title = [...words.slice(i % words.length), ...words.slice(0, i % words.length)].join(' ');
+        return createProduct(app, seller, { title, categoryId: home.id, status: 'active' });
+      }),
+    );
+    expect(made).toHaveLength(12);
+    const { rows } = (await app.platform.db.execute(
+      sql`select word from search_words where word in (${sql.join(
+        words.map((word) => sql`${word}`),
+        sql`, `,
+      )}) order by word`,
+    )) as unknown as { rows: Array<{ word: string }> };
+    expect(rows.map((row) => row.word)).toEqual([...words].sort());
+    expect(found(await search({ q: 'zephir obsidian', limit: 50 })).sort()).toEqual(
+      made.map((p) => p.id).sort(),
+    );
   });
 
   it('searches active products only', async () => {
