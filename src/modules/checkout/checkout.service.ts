@@ -13,12 +13,10 @@ import {
   type CheckoutAttemptRow,
   cartStock,
   claimAttempt,
-  findAttempt,
-  findBuyerEmail,
+  findAttemptAndBuyer,
   findSavedAddress,
   finishAttempt,
   isPaymentStillOpen,
-  pendingOrdersOfCart,
 } from './checkout.repo.ts';
 import type { CheckoutBodyValue, CheckoutResultValue } from './checkout.schemas.ts';
 import { shippingRatesFor } from './shipping-rates.ts';
@@ -65,7 +63,7 @@ interface Plan {
   readonly key: string;
   readonly clientKey: boolean;
   readonly requestHash: string;
-  readonly email: string;
+  readonly buyer: { readonly email: string; readonly displayName: string; readonly locale: 'en' | 'ko' };
   readonly address: OrderAddress;
   readonly shippingMinor: number;
   readonly itemsMinor: number;
@@ -182,7 +180,9 @@ export function createCheckoutService(services: PlatformServices): CheckoutServi
     const clientKey = input.idempotencyKey !== undefined;
     const key = input.idempotencyKey ?? `cart:${cart.id}:${fingerprint}`;
     const requestHash = sha256(JSON.stringify({ fingerprint, body }));
-    const existing = await findAttempt(db, userId, key);
+    const found = await findAttemptAndBuyer(db, userId, key);
+    if (!found) throw new AppError('not_found', 'No such user');
+    const { buyer, attempt: existing } = found;
     if (existing) {
       if (existing.requestHash !== requestHash) {
         throw new AppError(
@@ -214,8 +214,6 @@ export function createCheckoutService(services: PlatformServices): CheckoutServi
     }
 
     const address = await resolveAddress(userId, body);
-    const email = await findBuyerEmail(db, userId);
-    if (!email) throw new AppError('not_found', 'No such user');
     const itemsMinor = cart.lines.reduce((sum, line) => sum + line.quantity * line.unitPriceMinor, 0);
     const shipping = await shippingRatesFor(services).quote({
       currency,
@@ -234,7 +232,7 @@ export function createCheckoutService(services: PlatformServices): CheckoutServi
       key,
       clientKey,
       requestHash,
-      email,
+      buyer,
       address,
       shippingMinor: shipping.amountMinor,
       itemsMinor,
@@ -270,7 +268,7 @@ export function createCheckoutService(services: PlatformServices): CheckoutServi
     const holdExpiresAt = new Date(now.getTime() + config.commerce.holdMinutes * 60_000);
     const paymentDueAt = new Date(now.getTime() + config.commerce.paymentGraceHours * 3_600_000);
     return db.transaction(async (tx) => {
-      const attempt = await claimAttempt(tx, {
+      const claimed = await claimAttempt(tx, {
         userId: plan.cart.userId,
         idempotencyKey: plan.key,
         requestHash: plan.requestHash,
@@ -278,15 +276,16 @@ export function createCheckoutService(services: PlatformServices): CheckoutServi
         now,
         takeOverId: recycle?.id ?? null,
       });
-      if (!attempt) {
+      if (!claimed) {
         throw new AppError('checkout_in_progress', 'This checkout is already being processed', {
           headers: { 'retry-after': '1' },
         });
       }
+      const { attempt } = claimed;
       // A cart checks out into one open order: an earlier unpaid order of it is superseded.
-      for (const stale of await pendingOrdersOfCart(tx, plan.cart.id)) {
+      for (const staleOrderId of claimed.staleOrderIds) {
         await cancelOrder(tx, deps, {
-          orderId: stale.id,
+          orderId: staleOrderId,
           reason: 'superseded by a new checkout of the same cart',
           actorKind: 'system',
           actorId: null,
@@ -295,7 +294,8 @@ export function createCheckoutService(services: PlatformServices): CheckoutServi
       const order = await createPendingOrder(tx, deps, {
         kind: 'store',
         buyerId: plan.cart.userId,
-        email: plan.email,
+        email: plan.buyer.email,
+        buyer: plan.buyer,
         cartId: plan.cart.id,
         currency: plan.currency,
         lines: plan.cart.lines.map((line) => ({
@@ -400,7 +400,7 @@ export function createCheckoutService(services: PlatformServices): CheckoutServi
         amountMinor: reservation.totals.totalMinor,
         currency: plan.currency,
         description: `Order #${reservation.orderNumber}`,
-        buyerEmail: plan.email,
+        buyerEmail: plan.buyer.email,
         lines: plan.cart.lines.map((line) => ({
           title: line.title,
           quantity: line.quantity,

@@ -1,4 +1,5 @@
 import { and, count, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
+import { preparedSql } from '../../platform/db/prepared-sql.ts';
 import type { DbOrTx } from '../../platform/db/types.ts';
 import { products, productVariants } from '../catalog/catalog.tables.ts';
 import { inventoryMovements, type MovementReason, stockHolds, stockLevels } from './inventory.tables.ts';
@@ -71,46 +72,100 @@ export async function countActiveHolds(db: DbOrTx, variantId: string): Promise<n
   return row?.n ?? 0;
 }
 
-/**
- * The pre-check of a hold, one round trip and no lock: units available per variant (0 without a
- * stock row) and whether the order already holds or bought stock (then the hold is a retry).
- */
-export async function readForHold(
-  db: DbOrTx,
-  orderId: string,
-  variantIds: readonly string[],
-): Promise<{ alreadyHeld: boolean; available: Map<string, number> }> {
+/** Units available per variant now (0 without a stock row), one round trip and no lock. */
+export async function readAvailable(db: DbOrTx, variantIds: readonly string[]): Promise<Map<string, number>> {
   const values = sql.join(
     variantIds.map((id) => sql`(${id}::uuid)`),
     sql`, `,
   );
-  const rows = await run<{ variantId: string; available: number; alreadyHeld: boolean }>(
+  const rows = await run<{ variantId: string; available: number }>(
     db,
-    sql`select v.id::text as "variantId", coalesce(s.available, 0)::int as available,
-          exists(select 1 from stock_holds h where h.order_id = ${orderId}::uuid and h.status <> 'released')
-            as "alreadyHeld"
+    sql`select v.id::text as "variantId", coalesce(s.available, 0)::int as available
         from (values ${values}) as v(id)
         left join stock_levels s on s.variant_id = v.id`,
   );
-  return {
-    alreadyHeld: rows.some((row) => row.alreadyHeld),
-    available: new Map(rows.map((row) => [row.variantId, Number(row.available)])),
-  };
+  return new Map(rows.map((row) => [row.variantId, Number(row.available)]));
 }
 
 export type TakeHoldResult =
   | { readonly kind: 'held'; readonly holdId: string; readonly after: StockAfter }
-  /** The row has fewer units than asked (or no row): nothing changed. */
-  | { readonly kind: 'short' }
+  /** `checkAlreadyHeld` and the order already holds (or bought) stock: nothing changed. */
+  | { readonly kind: 'alreadyHeld' }
+  /**
+   * The row has fewer units than asked (or no row): nothing changed. `availableSeen` is what the
+   * statement's snapshot showed; when that is enough, a concurrent hold took the units while this
+   * statement waited for the row lock, and only a new read tells how many are left.
+   */
+  | { readonly kind: 'short'; readonly availableSeen: number }
   /** Another transaction holds this (order, variant) right now: the caller must roll back. */
   | { readonly kind: 'conflict' };
 
+const p = (name: string) => sql.placeholder(name);
+
+/** One variant's hold as one statement, prepared once: see `takeHold`. */
+const takeHoldStatement = preparedSql<
+  {
+    available: number | null;
+    held: number | null;
+    sold: number | null;
+    holdId: string | null;
+    alreadyHeld: boolean;
+    availableSeen: number | null;
+  },
+  {
+    orderId: string;
+    variantId: string;
+    quantity: number;
+    expiresAt: string;
+    actorId: string | null;
+    at: string | null;
+    checkAlreadyHeld: boolean;
+  }
+>(
+  'caravan_inventory_take_hold',
+  sql`with guard as (
+        select ${p('checkAlreadyHeld')}::boolean
+               and exists(select 1 from stock_holds
+                           where order_id = ${p('orderId')}::uuid and status <> 'released') as held
+      ), s as (
+        update stock_levels
+           set available = available - ${p('quantity')}::int, held = held + ${p('quantity')}::int,
+               updated_at = coalesce(${p('at')}::timestamptz, now())
+         where variant_id = ${p('variantId')}::uuid and available >= ${p('quantity')}::int
+           and not (select held from guard)
+        returning available, held, sold
+      ), h as (
+        insert into stock_holds (order_id, variant_id, quantity, status, expires_at, created_at, settled_at)
+        select ${p('orderId')}::uuid, ${p('variantId')}::uuid, ${p('quantity')}::int, 'active',
+               ${p('expiresAt')}::timestamptz, coalesce(${p('at')}::timestamptz, now()), null
+          from s
+        on conflict (order_id, variant_id) do update
+           set quantity = excluded.quantity, status = 'active', expires_at = excluded.expires_at,
+               created_at = excluded.created_at, settled_at = null
+         where stock_holds.status = 'released'
+        returning id
+      ), m as (
+        insert into inventory_movements (variant_id, reason, quantity, available_before, available_after,
+                                         held_after, sold_after, actor_id, order_id, hold_id, created_at)
+        select ${p('variantId')}::uuid, 'hold', -${p('quantity')}::int, s.available + ${p('quantity')}::int,
+               s.available, s.held, s.sold, ${p('actorId')}::uuid, ${p('orderId')}::uuid, h.id,
+               coalesce(${p('at')}::timestamptz, now())
+          from s, h
+      )
+      select s.available, s.held, s.sold, h.id::text as "holdId", (select held from guard) as "alreadyHeld",
+             (select l.available from stock_levels l where l.variant_id = ${p('variantId')}::uuid)
+               as "availableSeen"
+        from (select 1) as one left join s on true left join h on true`,
+);
+
 /**
- * Takes `quantity` units of one variant into a hold in ONE statement: a conditional decrement
- * (`available >= quantity`, so it never goes negative and a short row is left untouched), the
- * hold row (new, or a released one made active again), and the movement. The row lock is taken
- * here and kept to the caller's commit, so this is the last thing before the commit that should
- * touch a hot row.
+ * Takes `quantity` units of one variant into a hold in ONE statement (prepared): a conditional
+ * decrement (`available >= quantity`, so it never goes negative and a short row is left
+ * untouched, and a row that is short in the statement's snapshot is refused without waiting for
+ * its lock), the hold row (new, or a released one made active again), and the movement. With
+ * `checkAlreadyHeld` it first looks whether the order already holds or bought stock, and then
+ * changes nothing. The row lock is taken here and kept to the caller's commit, so this is the
+ * last thing before the commit that should touch a hot row.
  */
 export async function takeHold(
   db: DbOrTx,
@@ -121,38 +176,21 @@ export async function takeHold(
     expiresAt: Date;
     actorId: string | null;
     at: Date | undefined;
+    checkAlreadyHeld: boolean;
   },
 ): Promise<TakeHoldResult> {
-  const { orderId, variantId, quantity } = input;
-  const when = at(input.at);
-  const rows = await run<{ available: number; held: number; sold: number; holdId: string | null }>(
-    db,
-    sql`with s as (
-          update stock_levels
-             set available = available - ${quantity}::int, held = held + ${quantity}::int, updated_at = ${when}
-           where variant_id = ${variantId}::uuid and available >= ${quantity}::int
-          returning available, held, sold
-        ), h as (
-          insert into stock_holds (order_id, variant_id, quantity, status, expires_at, created_at, settled_at)
-          select ${orderId}::uuid, ${variantId}::uuid, ${quantity}::int, 'active',
-                 ${input.expiresAt.toISOString()}::timestamptz, ${when}, null
-            from s
-          on conflict (order_id, variant_id) do update
-             set quantity = excluded.quantity, status = 'active', expires_at = excluded.expires_at,
-                 created_at = excluded.created_at, settled_at = null
-           where stock_holds.status = 'released'
-          returning id
-        ), m as (
-          insert into inventory_movements (variant_id, reason, quantity, available_before, available_after,
-                                           held_after, sold_after, actor_id, order_id, hold_id, created_at)
-          select ${variantId}::uuid, 'hold', ${-quantity}::int, s.available + ${quantity}::int, s.available,
-                 s.held, s.sold, ${uuidOrNull(input.actorId)}, ${orderId}::uuid, h.id, ${when}
-            from s, h
-        )
-        select s.available, s.held, s.sold, h.id::text as "holdId" from s left join h on true`,
-  );
-  const [row] = rows;
-  if (!row) return { kind: 'short' };
+  const [row] = await takeHoldStatement.run(db, {
+    orderId: input.orderId,
+    variantId: input.variantId,
+    quantity: input.quantity,
+    expiresAt: input.expiresAt.toISOString(),
+    actorId: input.actorId,
+    at: input.at?.toISOString() ?? null,
+    checkAlreadyHeld: input.checkAlreadyHeld,
+  });
+  if (!row) throw new Error('the hold statement returned no row');
+  if (row.alreadyHeld) return { kind: 'alreadyHeld' };
+  if (row.available === null) return { kind: 'short', availableSeen: Number(row.availableSeen ?? 0) };
   if (!row.holdId) return { kind: 'conflict' };
   return {
     kind: 'held',

@@ -7,7 +7,7 @@ import {
   lockOrderHolds,
   lockStockLevels,
   markHoldSold,
-  readForHold,
+  readAvailable,
   releaseActiveHolds,
   type StockDelta,
   takeHold,
@@ -48,12 +48,15 @@ const byVariant = <T extends { variantId: string }>(a: T, b: T) =>
  * lines: the caller's transaction must roll back (it does when the error propagates out of
  * `db.transaction`); never catch it and commit.
  *
- * Cheap under a flash sale: a plain read first (no lock) rejects a short line without queueing
- * behind the buyers holding the row; then one conditional UPDATE per variant, in variant id
- * order, which locks the row until the caller commits.
+ * One statement per variant, in variant id order (`takeHold`): a conditional UPDATE that refuses
+ * a row short in its snapshot without queueing behind the buyers holding it, and otherwise locks
+ * the row until the caller commits. A refusal names every short line: the one refused, and the
+ * variants not tried yet read once more (a line refused only after waiting for the lock is read
+ * again too, for the units really left).
  *
  * Idempotent per order: when the order already has active (or sold) holds this is a retried
- * checkout step and nothing changes. Holds released earlier are taken again.
+ * checkout step and nothing changes (the first variant's statement looks). Holds released earlier
+ * are taken again.
  */
 export async function holdStock(
   tx: DbOrTx,
@@ -67,23 +70,7 @@ export async function holdStock(
   },
 ): Promise<void> {
   const lines = normaliseLines(input.lines);
-  if (lines.length === 0) return;
-  const { alreadyHeld, available } = await readForHold(
-    tx,
-    input.orderId,
-    lines.map((line) => line.variantId),
-  );
-  if (alreadyHeld) return;
-  const short: ShortLine[] = lines
-    .filter((line) => (available.get(line.variantId) ?? 0) < line.quantity)
-    .map((line) => ({
-      variantId: line.variantId,
-      requested: line.quantity,
-      available: available.get(line.variantId) ?? 0,
-    }));
-  if (short.length > 0) throw outOfStock(short);
-
-  for (const line of lines) {
+  for (const [index, line] of lines.entries()) {
     const result = await takeHold(tx, {
       orderId: input.orderId,
       variantId: line.variantId,
@@ -91,22 +78,42 @@ export async function holdStock(
       expiresAt: input.expiresAt,
       actorId: input.actorId,
       at: input.at,
+      checkAlreadyHeld: index === 0,
     });
+    if (result.kind === 'held') continue;
+    if (result.kind === 'alreadyHeld') return;
     if (result.kind === 'conflict') {
       throw new AppError('hold_conflict', 'Stock for this order is being reserved by another request');
     }
-    if (result.kind === 'short') {
-      // Someone took the units between the read and the update. A fresh read for the details.
-      const now = await readForHold(tx, input.orderId, [line.variantId]);
-      throw outOfStock([
-        {
-          variantId: line.variantId,
-          requested: line.quantity,
-          available: now.available.get(line.variantId) ?? 0,
-        },
-      ]);
-    }
+    throw outOfStock(await shortLines(tx, line, result.availableSeen, lines.slice(index + 1)));
   }
+}
+
+/** The refused line and every later one that is short too (the lines before it were taken). */
+async function shortLines(
+  tx: DbOrTx,
+  refused: StockLine,
+  availableSeen: number,
+  untried: readonly StockLine[],
+): Promise<ShortLine[]> {
+  const raced = availableSeen >= refused.quantity;
+  const toRead = [...(raced ? [refused] : []), ...untried].map((line) => line.variantId);
+  const available = toRead.length > 0 ? await readAvailable(tx, toRead) : new Map<string, number>();
+  const refusedLine: ShortLine = {
+    variantId: refused.variantId,
+    requested: refused.quantity,
+    available: raced ? (available.get(refused.variantId) ?? 0) : availableSeen,
+  };
+  return [
+    refusedLine,
+    ...untried
+      .filter((line) => (available.get(line.variantId) ?? 0) < line.quantity)
+      .map((line) => ({
+        variantId: line.variantId,
+        requested: line.quantity,
+        available: available.get(line.variantId) ?? 0,
+      })),
+  ];
 }
 
 /** Puts released holds' units back on sale (held → available), one movement per hold. */

@@ -1,7 +1,7 @@
 import type { DbOrTx } from '../../platform/db/types.ts';
 import { AppError, registerErrorCodes } from '../../platform/errors/index.ts';
 import { formatUtc, notifyBuyer, type OrdersDeps } from './order-notifications.ts';
-import { insertOrder, insertOrderEvent, insertOrderLines, type OrderRow } from './orders.repo.ts';
+import { insertPlacedOrder, type OrderBuyer, type OrderRow } from './orders.repo.ts';
 import type { OrderAddress, OrderKind } from './orders.tables.ts';
 import { orderPlacedTemplate } from './orders.templates.ts';
 
@@ -26,6 +26,11 @@ export interface NewOrder {
   sourceRef?: string | null;
   buyerId: string;
   email: string;
+  /**
+   * The buyer's name and language for the "order received" email when the caller has read them
+   * already (checkout has); otherwise they are looked up in the transaction.
+   */
+  buyer?: Pick<OrderBuyer, 'displayName' | 'locale'>;
   cartId: string | null;
   currency: string;
   lines: readonly NewOrderLine[];
@@ -47,8 +52,9 @@ function invalid(message: string, details: Record<string, unknown> = {}): AppErr
 /**
  * Writes an unpaid order in the caller's transaction: the lines with their totals, the order with
  * items and total computed here (the CHECK constraints hold the same sums), the `placed` timeline
- * event, and the "order received" email, which is enqueued in `tx` and so sent only after commit.
- * Stock is not touched: the caller holds it (inventory `holdStock`) in the same transaction.
+ * event (all three in one statement), and the "order received" email, which is enqueued in `tx`
+ * and so sent only after commit. Stock is not touched: the caller holds it (inventory
+ * `holdStock`) in the same transaction.
  */
 export async function createPendingOrder(tx: DbOrTx, deps: OrdersDeps, input: NewOrder): Promise<OrderRow> {
   if (input.lines.length === 0) throw invalid('An order needs at least one line');
@@ -90,41 +96,35 @@ export async function createPendingOrder(tx: DbOrTx, deps: OrdersDeps, input: Ne
   const totalMinor = itemsMinor + shippingMinor + feesMinor + taxMinor;
   if (!Number.isSafeInteger(totalMinor)) throw invalid('The order total is out of range');
 
-  const now = deps.clock.now();
-  const order = await insertOrder(tx, {
-    kind: input.kind ?? 'store',
-    sourceRef: input.sourceRef ?? null,
-    buyerId: input.buyerId,
-    cartId: input.cartId,
-    currency: input.currency,
-    itemsMinor,
-    shippingMinor,
-    taxMinor,
-    feesMinor,
-    totalMinor,
-    shippingAddress: input.shippingAddress,
-    email: input.email,
-    paymentDueAt: input.paymentDueAt,
-    placedAt: now,
-    updatedAt: now,
-  });
-  await insertOrderLines(
-    tx,
-    lines.map((line) => ({ ...line, orderId: order.id })),
-  );
+  const kind = input.kind ?? 'store';
   const actorKind = input.actorKind ?? 'buyer';
-  await insertOrderEvent(tx, {
-    orderId: order.id,
-    type: 'placed',
-    fromStatus: null,
-    toStatus: order.status,
-    actorKind,
-    actorId: actorKind === 'buyer' ? input.buyerId : null,
-    data: { kind: order.kind, totalMinor, currency: order.currency, lines: lines.length },
-    createdAt: now,
+  const order = await insertPlacedOrder(tx, {
+    order: {
+      kind,
+      sourceRef: input.sourceRef ?? null,
+      buyerId: input.buyerId,
+      cartId: input.cartId,
+      currency: input.currency,
+      itemsMinor,
+      shippingMinor,
+      taxMinor,
+      feesMinor,
+      totalMinor,
+      shippingAddress: input.shippingAddress,
+      email: input.email,
+      paymentDueAt: input.paymentDueAt,
+      placedAt: deps.clock.now(),
+    },
+    lines,
+    event: {
+      actorKind,
+      actorId: actorKind === 'buyer' ? input.buyerId : null,
+      data: { kind, totalMinor, currency: input.currency, lines: lines.length },
+    },
   });
   await notifyBuyer(tx, deps, {
     order,
+    ...(input.buyer ? { buyer: input.buyer } : {}),
     template: orderPlacedTemplate.name,
     event: 'placed',
     data: { dueAt: formatUtc(input.paymentDueAt) },

@@ -3,7 +3,7 @@ import type { DbOrTx } from '../../platform/db/types.ts';
 import { minorToDecimalString } from '../../platform/money/money.ts';
 import type { Notifier } from '../../platform/notify/notify.service.ts';
 import type { PlatformServices } from '../../platform/services.ts';
-import { findBuyer, type OrderRow } from './orders.repo.ts';
+import { findBuyer, type OrderBuyer, type OrderRow } from './orders.repo.ts';
 
 /** What the order functions need from the platform; callers pass `ordersDeps(services)`. */
 export interface OrdersDeps {
@@ -28,15 +28,22 @@ export function formatUtc(date: Date): string {
 /**
  * Enqueues an email (and in-app notice) to the order's buyer in the caller's transaction: it goes
  * out only if that transaction commits. `event` names the business event; with the order id it is
- * the dedupe key, so the same event notified twice sends one message.
+ * the dedupe key, so the same event notified twice sends one message. `buyer` (name and language)
+ * is read from the order's buyer unless the caller passes it.
  */
 export async function notifyBuyer(
   tx: DbOrTx,
   deps: OrdersDeps,
-  input: { order: OrderRow; template: string; event: string; data?: Record<string, unknown> },
+  input: {
+    order: OrderRow;
+    buyer?: Pick<OrderBuyer, 'displayName' | 'locale'>;
+    template: string;
+    event: string;
+    data?: Record<string, unknown>;
+  },
 ): Promise<void> {
   const { order } = input;
-  const buyer = await findBuyer(tx, order.buyerId);
+  const buyer = input.buyer ?? (await findBuyer(tx, order.buyerId));
   await deps.notifier.notify(tx, {
     template: input.template,
     locale: buyer?.locale ?? 'en',

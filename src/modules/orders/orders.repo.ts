@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, getTableColumns, ilike, lte, type SQL, sql } from 'drizzle-orm';
+import { preparedSql, tableRowMapper } from '../../platform/db/prepared-sql.ts';
 import type { DbOrTx } from '../../platform/db/types.ts';
 import { users } from '../accounts/accounts.tables.ts';
 import {
@@ -38,13 +39,85 @@ export interface OrderBuyer {
   readonly locale: 'en' | 'ko';
 }
 
-export async function insertOrder(db: DbOrTx, order: NewOrderRow): Promise<OrderRow> {
-  const [row] = await db.insert(orders).values(order).returning();
-  return row!;
+/** What a placed order's first timeline event records besides the order. */
+export interface PlacedEvent {
+  readonly actorKind: string;
+  readonly actorId: string | null;
+  readonly data: Record<string, unknown>;
 }
 
-export async function insertOrderLines(db: DbOrTx, lines: readonly NewOrderLineRow[]): Promise<void> {
-  if (lines.length > 0) await db.insert(orderLines).values([...lines]);
+type OrderLineValues = Omit<NewOrderLineRow, 'id' | 'orderId'>;
+
+const toOrderRow = tableRowMapper(orders);
+
+const p = (name: string) => sql.placeholder(name);
+
+/** The order, its lines and its `placed` event: one statement, prepared once (checkout's hot path). */
+const insertPlacedOrderStatement = preparedSql<Record<string, unknown>, Record<string, unknown>>(
+  'caravan_orders_insert_placed',
+  sql`with o as (
+        insert into orders (kind, source_ref, buyer_id, cart_id, currency, items_minor, shipping_minor,
+                            tax_minor, fees_minor, total_minor, shipping_address, email, payment_due_at,
+                            placed_at, updated_at)
+        values (${p('kind')}, ${p('sourceRef')}, ${p('buyerId')}::uuid, ${p('cartId')}::uuid,
+                ${p('currency')}, ${p('itemsMinor')}::bigint, ${p('shippingMinor')}::bigint,
+                ${p('taxMinor')}::bigint, ${p('feesMinor')}::bigint, ${p('totalMinor')}::bigint,
+                ${p('shippingAddress')}::text::jsonb, ${p('email')}, ${p('paymentDueAt')}::timestamptz,
+                ${p('now')}::timestamptz, ${p('now')}::timestamptz)
+        returning *
+      ), l as (
+        insert into order_lines (order_id, variant_id, product_id, seller_id, sku, title, quantity,
+                                 unit_price_minor, total_minor, platform_fee_minor, position)
+        select o.id, x."variantId", x."productId", x."sellerId", x.sku, x.title, x.quantity,
+               x."unitPriceMinor", x."totalMinor", coalesce(x."platformFeeMinor", 0), coalesce(x.position, 0)
+          from o, jsonb_to_recordset(${p('lines')}::text::jsonb) as x(
+                 "variantId" uuid, "productId" uuid, "sellerId" uuid, sku text, title text, quantity int,
+                 "unitPriceMinor" bigint, "totalMinor" bigint, "platformFeeMinor" bigint, position int)
+      ), e as (
+        insert into order_events (order_id, type, from_status, to_status, actor_kind, actor_id, data,
+                                  created_at)
+        select o.id, 'placed', null, o.status, ${p('actorKind')}, ${p('actorId')}::uuid,
+               ${p('eventData')}::text::jsonb, ${p('now')}::timestamptz
+          from o
+      )
+      select * from o`,
+);
+
+/**
+ * Inserts an unpaid order with its lines and its `placed` timeline event (`to_status` the new
+ * order's status) in one round trip; the CHECK constraints hold the same sums as before.
+ */
+export async function insertPlacedOrder(
+  db: DbOrTx,
+  input: {
+    order: Omit<NewOrderRow, 'placedAt' | 'updatedAt'> & { placedAt: Date };
+    lines: readonly OrderLineValues[];
+    event: PlacedEvent;
+  },
+): Promise<OrderRow> {
+  const { order, lines, event } = input;
+  const [raw] = await insertPlacedOrderStatement.run(db, {
+    kind: order.kind ?? 'store',
+    sourceRef: order.sourceRef ?? null,
+    buyerId: order.buyerId,
+    cartId: order.cartId ?? null,
+    currency: order.currency,
+    itemsMinor: order.itemsMinor,
+    shippingMinor: order.shippingMinor ?? 0,
+    taxMinor: order.taxMinor ?? 0,
+    feesMinor: order.feesMinor ?? 0,
+    totalMinor: order.totalMinor,
+    shippingAddress: order.shippingAddress ? JSON.stringify(order.shippingAddress) : null,
+    email: order.email,
+    paymentDueAt: order.paymentDueAt?.toISOString() ?? null,
+    now: order.placedAt.toISOString(),
+    lines: JSON.stringify(lines),
+    actorKind: event.actorKind,
+    actorId: event.actorId,
+    eventData: JSON.stringify(event.data),
+  });
+  if (!raw) throw new Error('the order insert returned no row');
+  return toOrderRow(raw);
 }
 
 export async function insertOrderEvent(db: DbOrTx, event: NewOrderEventRow): Promise<void> {
