@@ -42,6 +42,7 @@ import type {
   UpdateVariantInput,
   VariantInputValue,
 } from './products.schemas.ts';
+import type { ReadCache } from './read-cache.ts';
 import { numberedSlug, slugify, suffixedSlug } from './slug.ts';
 
 registerErrorCodes({
@@ -83,6 +84,14 @@ export interface ProductsService {
     idOrSlug: string;
   }): Promise<{ product: ProductView; images: ImageJson[] }>;
   list(options: { query: ProductListQueryValue }): Promise<ProductPage>;
+  /**
+   * `list` as the response body, from the listing cache: undefined when there is no cache or the
+   * query is not cacheable (then call `list`). `serialize` is the route's own response serializer.
+   */
+  cachedList(options: {
+    query: ProductListQueryValue;
+    serialize: (page: ProductPage) => string;
+  }): Promise<Buffer> | undefined;
   listMine(options: {
     actor: Actor;
     status?: ProductStatus | undefined;
@@ -187,11 +196,39 @@ function slugNumber(base: string, slug: string): number {
 }
 
 /**
+ * The listing cache key: every input of the public listing, defaults applied. Undefined for
+ * `inStock=true`: stock changes (inventory) send no catalog notification, so such a page could
+ * go stale unnoticed. `inStock=false` filters nothing and shares the unfiltered key.
+ */
+function listingKey(query: ProductListQueryValue): string | undefined {
+  if (query.inStock === true) return undefined;
+  return JSON.stringify([
+    query.sort ?? 'newest',
+    query.limit ?? DEFAULT_LIMIT,
+    query.category ?? null,
+    query.minPrice ?? null,
+    query.maxPrice ?? null,
+    query.seller ?? null,
+    query.brand ?? null,
+    query.cursor ?? null,
+  ]);
+}
+
+/**
  * Products and their variants. Each change locks the product row first, so the variant-derived
  * `min_price_minor` and the "an active product keeps a category and a variant" rule hold under
  * concurrent edits; both are written in the transaction that changes the variants.
+ * `listingCache` (optional: without it every listing reads the database) serves `cachedList`.
  */
-export function createProductsService({ db, clock }: { db: Db; clock: Clock }): ProductsService {
+export function createProductsService({
+  db,
+  clock,
+  listingCache,
+}: {
+  db: Db;
+  clock: Clock;
+  listingCache?: ReadCache | undefined;
+}): ProductsService {
   const readers = productReaders(db);
 
   /** The product for a change by `actor`: locked, and someone else's is a 404. */
@@ -285,6 +322,26 @@ export function createProductsService({ db, clock }: { db: Db; clock: Clock }): 
       : await readers.bySlug(idOrSlug.normalize('NFKC').toLowerCase());
     if (!row || (row.status !== 'active' && !canManage(actor, row))) throw notFound();
     return { product: toView(row, row.variants), images: row.images };
+  }
+
+  async function list({ query }: { query: ProductListQueryValue }): Promise<ProductPage> {
+    const sort = query.sort ?? 'newest';
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, sort);
+    const filters: { -readonly [K in keyof ProductListFilters]: ProductListFilters[K] } = {
+      statuses: ['active'],
+      minPrice: query.minPrice,
+      maxPrice: query.maxPrice,
+      sellerId: query.seller,
+      brand: query.brand,
+      inStock: query.inStock === true ? true : undefined,
+    };
+    if (query.category !== undefined) {
+      const category = await resolveCategory(db, query.category);
+      if (!category) throw new AppError('not_found', 'No such category');
+      filters.categoryPath = category.path;
+    }
+    return page(await listProducts(db, { filters, sort, after, limit: limit + 1 }), limit, sort);
   }
 
   return {
@@ -437,24 +494,12 @@ export function createProductsService({ db, clock }: { db: Db; clock: Clock }): 
 
     read,
 
-    async list({ query }) {
-      const sort = query.sort ?? 'newest';
-      const limit = query.limit ?? DEFAULT_LIMIT;
-      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, sort);
-      const filters: { -readonly [K in keyof ProductListFilters]: ProductListFilters[K] } = {
-        statuses: ['active'],
-        minPrice: query.minPrice,
-        maxPrice: query.maxPrice,
-        sellerId: query.seller,
-        brand: query.brand,
-        inStock: query.inStock === true ? true : undefined,
-      };
-      if (query.category !== undefined) {
-        const category = await resolveCategory(db, query.category);
-        if (!category) throw new AppError('not_found', 'No such category');
-        filters.categoryPath = category.path;
-      }
-      return page(await listProducts(db, { filters, sort, after, limit: limit + 1 }), limit, sort);
+    list,
+
+    cachedList({ query, serialize }) {
+      const key = listingKey(query);
+      if (!listingCache || key === undefined) return undefined;
+      return listingCache.get(key, async () => serialize(await list({ query })));
     },
 
     async listMine({ actor, status, limit = DEFAULT_LIMIT, cursor }) {

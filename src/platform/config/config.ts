@@ -91,6 +91,15 @@ export interface Config {
     readonly baseUrl: string | undefined;
     readonly imageModel: string;
   };
+  readonly catalog: {
+    /** Serialized public product listings, dropped on every catalog NOTIFY (catalog/read-cache.ts). */
+    readonly readCache: {
+      readonly enabled: boolean;
+      readonly maxAgeSeconds: number;
+      readonly maxEntries: number;
+      readonly maxBytes: number;
+    };
+  };
   readonly commerce: {
     /** How long checkout holds stock for an unpaid order. */
     readonly holdMinutes: number;
@@ -300,6 +309,14 @@ export function loadConfig(raw: RawEnv): Config {
       turnstile: { secret: env.TURNSTILE_SECRET, verifyUrl: env.TURNSTILE_VERIFY_URL },
     },
     openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, imageModel: env.OPENAI_IMAGE_MODEL },
+    catalog: {
+      readCache: {
+        enabled: env.CATALOG_CACHE_ENABLED,
+        maxAgeSeconds: env.CATALOG_CACHE_MAX_AGE_SECONDS,
+        maxEntries: env.CATALOG_CACHE_MAX_ENTRIES,
+        maxBytes: env.CATALOG_CACHE_MAX_BYTES,
+      },
+    },
     commerce: {
       holdMinutes: env.CHECKOUT_HOLD_MINUTES,
       paymentGraceHours: env.ORDER_PAYMENT_GRACE_HOURS,
