@@ -89,6 +89,21 @@ export const products = pgTable(
     index('products_active_category_created_idx')
       .on(table.categoryId, table.createdAt, table.id)
       .where(sql`${table.status} = 'active'`),
+    // The price sorts over the whole catalog (per category: products_category_price_idx).
+    index('products_active_price_idx')
+      .on(table.minPriceMinor, table.id)
+      .where(sql`${table.status} = 'active'`),
+    // The rating sort (products.repo.ts SORTS.rating, the same expression), whole catalog and per category.
+    index('products_active_rating_idx')
+      .on(sql`coalesce(${table.ratingSum}::numeric / nullif(${table.ratingCount}, 0), -1)`, table.id)
+      .where(sql`${table.status} = 'active'`),
+    index('products_active_category_rating_idx')
+      .on(
+        table.categoryId,
+        sql`coalesce(${table.ratingSum}::numeric / nullif(${table.ratingCount}, 0), -1)`,
+        table.id,
+      )
+      .where(sql`${table.status} = 'active'`),
     check('products_currency_iso', sql`${table.currency} ~ '^[A-Z]{3}$'`),
   ],
 );

@@ -318,8 +318,16 @@ function listStatement(
     // From PRODUCT_STATUSES only (checked by the type and the enum column), never from input text.
     sql`${products.status} in (${sql.raw(statuses.map((status) => `'${status}'`).join(', '))})`,
   ];
-  if (has.minPrice) conditions.push(sql`${products.minPriceMinor} >= ${p('minPrice')}`);
-  if (has.maxPrice) conditions.push(sql`${products.minPriceMinor} <= ${p('maxPrice')}`);
+  // Sorted by price, the price range is an index range; otherwise `+ 0` keeps it a filter. A
+  // prepared statement's generic plan cannot see how wide the range is and guesses 0.5 % of the
+  // rows, so it would pick the (category, price) index and sort a whole price band of the category
+  // (measured: 9,612 rows, 62 ms) instead of walking the (category, created_at) index (≈ 0.3 ms).
+  const price =
+    sort === 'price_asc' || sort === 'price_desc'
+      ? sql`${products.minPriceMinor}`
+      : sql`(${products.minPriceMinor} + 0)`;
+  if (has.minPrice) conditions.push(sql`${price} >= ${p('minPrice')}`);
+  if (has.maxPrice) conditions.push(sql`${price} <= ${p('maxPrice')}`);
   if (has.sellerId) conditions.push(sql`${products.sellerId} = ${p('sellerId')}`);
   if (has.brand) conditions.push(sql`lower(${products.brand}) = lower(${p('brand')})`);
   if (has.inStock) {

@@ -1,0 +1,3 @@
+CREATE INDEX "products_active_price_idx" ON "products" USING btree ("min_price_minor","id") WHERE "products"."status" = 'active';--> statement-breakpoint
+CREATE INDEX "products_active_rating_idx" ON "products" USING btree (coalesce("rating_sum"::numeric / nullif("rating_count", 0), -1),"id") WHERE "products"."status" = 'active';--> statement-breakpoint
+CREATE INDEX "products_active_category_rating_idx" ON "products" USING btree ("category_id",coalesce("rating_sum"::numeric / nullif("rating_count", 0), -1),"id") WHERE "products"."status" = 'active';
