@@ -133,6 +133,27 @@ describe('GET /api/search', () => {
     );
   });
 
+  it('matches a word of one or two characters (a model code) only as a whole word', async () => {
+    const g2 = await createProduct(app, seller, {
+      title: 'Orbit Lamp G2',
+      categoryId: home.id,
+      status: 'active',
+    });
+    const g20 = await createProduct(app, seller, {
+      title: 'Orbit Lamp G20',
+      categoryId: home.id,
+      status: 'active',
+    });
+    const first = await createProduct(app, seller, {
+      title: 'G2 Orbit Stand',
+      categoryId: home.id,
+      status: 'active',
+    });
+    expect(found(await search({ q: 'orbit g2' })).sort()).toEqual([g2.id, first.id].sort());
+    expect(found(await search({ q: 'orbit g20' }))).toEqual([g20.id]);
+    expect(found(await search({ q: 'orbit lamp g' }))).toEqual([]);
+  });
+
   it('searches active products only', async () => {
     const result = found(await search({ q: 'wireless earbuds' }));
     expect(result).toContain(ids.earbuds);
