@@ -134,10 +134,13 @@ export function candidatesQuery(
       // it; strict word similarity found thousands of near words to recheck (measured 34 → 5 ms).
       // `search_text` always ends in ' ' + brand, so a title word is never the last thing.
       const text = likeEscape(word.text);
-      conditions.push(
-        sql`(${col} like ${`${text} %`} or ${col} like ${`% ${text} %`} or ${col} like ${`% ${text}`})`,
-      );
-      scores.push(sql`1`);
+      const wholeWord = sql`(${col} like ${`${text} %`} or ${col} like ${`% ${text} %`} or ${col} like ${`% ${text}`})`;
+      if (matches.get(word.text)?.kind === 'score-only') {
+        scores.push(sql`case when ${wholeWord} then 1 else 0 end`);
+      } else {
+        conditions.push(wholeWord);
+        scores.push(sql`1`);
+      }
       continue;
     }
     const match = matches.get(word.text) ?? { kind: 'fuzzy', alternatives: [] };
@@ -245,8 +248,17 @@ export async function findCandidates(
   filters: SearchFilters,
 ): Promise<Candidate[]> {
   const resolved = await resolveWords(db, words);
-  const run = async (matchOf: (resolvedWord: ResolvedWord, text: string) => WordMatch) => {
-    const matches = new Map([...resolved].map(([text, resolvedWord]) => [text, matchOf(resolvedWord, text)]));
+  const run = async (
+    matchOf: (resolvedWord: ResolvedWord, text: string) => WordMatch,
+    shortWords: ReadonlyMap<string, WordMatch> = new Map(),
+  ) => {
+    const matches = new Map([
+      ...shortWords,
+      ...[...resolved].map(([text, resolvedWord]): [string, WordMatch] => [
+        text,
+        matchOf(resolvedWord, text),
+      ]),
+    ]);
     // A misspelt word with no stand-in can match nothing: no need to ask.
     if ([...matches.values()].some((match) => match.kind === 'fuzzy' && match.alternatives.length === 0))
       return [];
@@ -254,12 +266,18 @@ export async function findCandidates(
   };
   const exactCount = [...resolved.values()].filter((word) => word.exact).length;
   const misspelt = resolved.size - exactCount;
+  const short = words.filter((word) => !word.indexed);
   const first = await run((word) =>
     word.exact ? { kind: 'exact' } : { kind: 'fuzzy', alternatives: word.alternatives },
   );
   if (first.length > 0 || exactCount === 0) return first;
-  if (misspelt > 0 && exactCount >= 2)
-    return run((word) => (word.exact ? { kind: 'exact' } : { kind: 'score-only' }));
+  if ((misspelt > 0 || short.length > 0) && exactCount >= 2) {
+    // A misspelt or cut-down word (`eo` for `eco`) no longer filters; it still ranks.
+    return run(
+      (word) => (word.exact ? { kind: 'exact' } : { kind: 'score-only' }),
+      new Map(short.map((word) => [word.text, { kind: 'score-only' }])),
+    );
+  }
   // Model codes (digits) and short words have near neighbours that are other products, not
   // spellings of the same thing (`n49` → `n48`, `n59`): they stay exact.
   return run((word, text) =>

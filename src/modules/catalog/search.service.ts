@@ -69,10 +69,14 @@ export function createSearchService(deps: { db: Db }): SearchService {
       candidates.sort(rank);
 
       const pageCandidates = candidates.slice(offset, offset + limit);
-      const rows = await findActiveProductsByIds(
-        db,
-        pageCandidates.map((candidate) => candidate.id),
-      );
+      // The page and the facet need only the candidates: both statements run at once.
+      const [rows, categoryCounts] = await Promise.all([
+        findActiveProductsByIds(
+          db,
+          pageCandidates.map((candidate) => candidate.id),
+        ),
+        categoryFacet(db, candidates, parent),
+      ]);
       const byId = new Map(rows.map((row) => [row.id, row]));
       const ordered = pageCandidates.flatMap((candidate) => {
         const row = byId.get(candidate.id);
@@ -91,7 +95,7 @@ export function createSearchService(deps: { db: Db }): SearchService {
         matched: candidates.length,
         capped: candidates.length >= CANDIDATE_CAP,
         facets: {
-          categories: await categoryFacet(db, candidates, parent),
+          categories: categoryCounts,
           priceBands: PRICE_BANDS.map((band) => ({
             minPrice: band.min,
             maxPrice: band.max,
