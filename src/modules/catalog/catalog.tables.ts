@@ -113,7 +113,7 @@ export const products = pgTable(
  * `products` (migration 0007). Search looks a query word up here first: a word some title contains
  * matches by substring, a misspelt one is replaced by its nearest vocabulary words (trigram
  * similarity on this small table) before the products are touched. Words of products archived
- * since are only dropped by the daily rebuild; until then they cost a lookup that finds nothing.
+ * since are only dropped by the daily `catalog.prune-search-words`; until then they cost a lookup that finds nothing.
  */
 export const searchWords = pgTable(
   'search_words',

@@ -340,3 +340,22 @@ export async function findActiveProductsByIds(
     .leftJoin(categories, eq(categories.id, products.categoryId))
     .where(and(inArray(products.id, [...ids]), eq(products.status, 'active')));
 }
+
+/**
+ * Deletes the vocabulary words no active product has any more, in the caller's transaction. The
+ * table lock (SHARE ROW EXCLUSIVE: reads go on, the trigger's inserts wait) comes first, so the
+ * delete's snapshot sees every writer that added a word before it; without it a word re-used by a
+ * product committed during the scan could be deleted and that product's word lost.
+ */
+export async function pruneSearchWords(tx: DbOrTx): Promise<number> {
+  await tx.execute(sql`lock table ${searchWords} in share row exclusive mode`);
+  // One pass over the active products (the live words are few, so the distinct set is small),
+  // rather than one index probe per vocabulary word (a common word's probe reads a long list).
+  const result = await tx.execute(sql`
+    with live as materialized (
+      select distinct w from ${products} p, caravan_search_words_of(p.search_text) as w
+      where p.status = 'active'
+    )
+    delete from ${searchWords} s where not exists (select 1 from live where live.w = s.word)`);
+  return (result as unknown as { rowCount?: number | null }).rowCount ?? 0;
+}

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCategory, createProduct } from '../../../test/factories/catalog.ts';
 import { createUser, type TestUser } from '../../../test/factories/users.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
+import { pruneSearchWords } from './search.repo.ts';
 import type { SearchResultView } from './search.schemas.ts';
 import { searchWords } from './search.service.ts';
 
@@ -109,6 +110,36 @@ describe('GET /api/search', () => {
     expect(archive.statusCode, archive.body).toBe(200);
     // The word stays until the vocabulary is rebuilt; the archived product is never a match.
     expect(found(await search({ q: 'quokka' }))).toEqual([]);
+  });
+
+  it('prunes the words only archived products had, and keeps every active word', async () => {
+    const vocabulary = async () =>
+      (
+        (await app.platform.db.execute(sql`select word from search_words`)) as unknown as {
+          rows: Array<{ word: string }>;
+        }
+      ).rows.map((row) => row.word);
+    const gone = await createProduct(app, seller, {
+      title: 'Narwhal Kettle',
+      categoryId: home.id,
+      status: 'active',
+    });
+    expect(await vocabulary()).toContain('narwhal');
+    const archive = await app.http.inject({
+      method: 'POST',
+      url: `/api/products/${gone.id}/archive`,
+      headers: { authorization: `Bearer ${seller.accessToken}` },
+    });
+    expect(archive.statusCode, archive.body).toBe(200);
+    const before = await vocabulary();
+    const removed = await app.platform.db.transaction((tx) => pruneSearchWords(tx));
+    const after = await vocabulary();
+    expect(after).not.toContain('narwhal');
+    // 'kettle' (another active product may have it) and every word of active titles stay.
+    expect(removed).toBe(before.length - after.length);
+    expect(after).toEqual(expect.arrayContaining(['wireless', 'earbuds', 'speaker', 'portable']));
+    expect(found(await search({ q: 'wireles earbuds' }))[0]).toBe(ids.earbuds);
+    expect(await app.platform.db.transaction((tx) => pruneSearchWords(tx))).toBe(0);
   });
 
   it('adds the same new words from concurrent writers without deadlock or loss', async () => {
