@@ -14,7 +14,9 @@
  * Part 2 (small catalog): `caravan_bench_catalog_small` is recreated, seeded with --small-products
  * through `caravan seed-catalog`, and GET /api/products?limit=20 and GET /api/products/:id are
  * driven by autocannon at --connections for --duration seconds each (req/s, p99, server RSS); then
- * it is dropped.
+ * it is dropped. The server runs with the catalog listing cache as configured by CATALOG_CACHE_ENABLED
+ * in this environment (default on): `CATALOG_CACHE_ENABLED=false npx tsx bench/search.ts --only-small`
+ * measures without it. The listing's cache lookups (hit, miss, shared, bypass) are reported.
  *
  * stdout: one JSON object. stderr: progress notes and query plans.
  */
@@ -92,6 +94,9 @@ function childEnv(url: string, port: number): NodeJS.ProcessEnv {
     HOST: '127.0.0.1',
     SEED_DEMO_DATA: 'false',
     RATE_LIMIT_MAX: '100000000',
+    ...(process.env.CATALOG_CACHE_ENABLED
+      ? { CATALOG_CACHE_ENABLED: process.env.CATALOG_CACHE_ENABLED }
+      : {}),
   };
 }
 
@@ -296,6 +301,15 @@ async function bigCatalog() {
   }
 }
 
+/** The server's catalog cache lookups by result, from its /metrics. */
+async function cacheLookups(base: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const lookups: Record<string, number> = {};
+  for (const match of text.matchAll(/^caravan_catalog_cache_lookups_total\{result="(\w+)"\} (\d+)/gm))
+    lookups[match[1] as string] = Number(match[2]);
+  return lookups;
+}
+
 async function smallCatalog() {
   await recreateBenchDatabase(SMALL_URL);
   try {
@@ -333,10 +347,17 @@ async function smallCatalog() {
         };
       };
       const list = await run('list', [{ method: 'GET', path: '/api/products?limit=20' }]);
+      const listCache = await cacheLookups(server.base);
       const byId = await run('by id', [
         { method: 'GET', setupRequest: (request) => ({ ...request, path: `/api/products/${pick(ids)}` }) },
       ]);
-      return { products: SMALL, connections: CONNECTIONS, list, byId };
+      return {
+        products: SMALL,
+        connections: CONNECTIONS,
+        catalogCache: process.env.CATALOG_CACHE_ENABLED ?? 'true (default)',
+        list: { ...list, cacheLookups: listCache },
+        byId,
+      };
     } finally {
       await stopServer(server.child);
     }
