@@ -102,11 +102,15 @@ function childEnv(url: string, port: number): NodeJS.ProcessEnv {
 
 async function startServer(url: string): Promise<{ base: string; child: ChildProcess; port: number }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--max-semi-space-size=4', 'dist/main.js', 'start'], {
-    cwd: ROOT,
-    env: childEnv(url, port),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--max-semi-space-size=4', '--max-old-space-size=1024', 'dist/main.js', 'start'],
+    {
+      cwd: ROOT,
+      env: childEnv(url, port),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-5000);

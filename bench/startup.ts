@@ -51,7 +51,10 @@ if (!Number.isFinite(IDLE_MS) || IDLE_MS < 0 || IDLE_MS > 60_000)
   throw new Error('--idle-ms must be 0..60000');
 const LAUNCHERS = {
   // What `npm start` runs after its (skipped when fresh) build step: the esbuild bundle.
-  bundle: { command: path.join(BIN, 'node'), args: ['--max-semi-space-size=4', 'dist/main.js', 'start'] },
+  bundle: {
+    command: path.join(BIN, 'node'),
+    args: ['--max-semi-space-size=4', '--max-old-space-size=1024', 'dist/main.js', 'start'],
+  },
   tsx: { command: path.join(BIN, 'tsx'), args: ['src/main.ts', 'start'] },
   node: { command: path.join(BIN, 'node'), args: ['src/main.ts', 'start'] },
   'node-import-tsx': { command: path.join(BIN, 'node'), args: ['--import', 'tsx', 'src/main.ts', 'start'] },
