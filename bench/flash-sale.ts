@@ -40,11 +40,13 @@
  * 5. Profile: `pg.Client#query` and `pg.Pool#connect` of the app's pool are wrapped (pg-boss's own
  *    pool is not counted) and every request's statements, transactions, time in statements and
  *    time waiting for a pool connection are counted against it (AsyncLocalStorage entered when
- *    the request arrives), split by outcome in `profile.burstDb`; CPU of this process (the
- *    server), of the client's process and of the bench database's postgres backends; pool
- *    waiters; event-loop delay. Then --probes sequential checkouts on the out-of-stock path
- *    (refused buyers try again, only while the variant is sold out) and --probes on the success
- *    path (fresh buyers, second product), one at a time.
+ *    the request arrives), split by outcome in `profile.burstDb`, and by statement over all
+ *    requests in `profile.burstStatements` (send to result: lock waits and the event loop's
+ *    delay in reading the answer count); CPU of this process (the server), of the client's
+ *    process and of the bench database's postgres backends; pool waiters; event-loop delay.
+ *    Then --probes sequential checkouts on the out-of-stock path (refused buyers try again, only
+ *    while the variant is sold out) and --probes on the success path (fresh buyers, second
+ *    product), one at a time.
  *    --cpu-profile FILE: a V8 CPU profile of the burst (this process), self time by package/file.
  * 6. Floor (unless --no-floor): --buyers `GET /healthz`, then --buyers `GET /api/me` (signed in),
  *    each batch issued at once over the same connections: what this process serves at best on
@@ -176,6 +178,12 @@ const newDbUse = (texts = false): DbUse => ({
   texts: texts ? new Map() : undefined,
 });
 
+/**
+ * During the burst: time in statements by statement (first 70 characters), over every request,
+ * send to result (so a lock wait, and the event loop's delay in reading the answer, count).
+ */
+let burstStatements: Map<string, { count: number; totalMs: number; maxMs: number }> | undefined;
+
 /** Job workers, crons, setup: statements issued outside any benchmark request. */
 const background = newDbUse();
 /** The current benchmark request on the server side (entered when Node hands the request over). */
@@ -201,8 +209,7 @@ function countAppStatements(): void {
   const query = client.query;
   client.query = function wrappedQuery(this: unknown, ...rest: unknown[]) {
     const params = (this as { connectionParameters?: { application_name?: string } }).connectionParameters;
-    const result = query.apply(this, rest);
-    if (!isAppPool(params?.application_name)) return result;
+    if (!isAppPool(params?.application_name)) return query.apply(this, rest);
     const use = requestContext.getStore() ?? background;
     const first = rest[0] as string | { text?: string } | undefined;
     const text = (typeof first === 'string' ? first : (first?.text ?? '')).trim();
@@ -212,15 +219,35 @@ function countAppStatements(): void {
       const key = text.replace(/\s+/g, ' ').slice(0, 110);
       use.texts.set(key, (use.texts.get(key) ?? 0) + 1);
     }
-    if (result && typeof (result as Promise<unknown>).then === 'function') {
-      const started = performance.now();
-      const done = () => {
-        use.dbMs += performance.now() - started;
+    const started = performance.now();
+    const done = (error: unknown) => {
+      const took = performance.now() - started;
+      use.dbMs += took;
+      if (error) recordError(error);
+      if (burstStatements && use !== background) {
+        const key = text.replace(/\s+/g, ' ').slice(0, 70);
+        const entry = burstStatements.get(key) ?? { count: 0, totalMs: 0, maxMs: 0 };
+        entry.count++;
+        entry.totalMs += took;
+        entry.maxMs = Math.max(entry.maxMs, took);
+        burstStatements.set(key, entry);
+      }
+    };
+    // `pool.query` passes a callback (and gets no promise back): time it through the callback.
+    const last = rest.at(-1);
+    if (typeof last === 'function') {
+      rest[rest.length - 1] = (error: unknown, ...results: unknown[]) => {
+        done(error);
+        return (last as (...r: unknown[]) => unknown)(error, ...results);
       };
-      (result as Promise<unknown>).then(done, (error: unknown) => {
-        done();
-        recordError(error);
-      });
+      return query.apply(this, rest);
+    }
+    const result = query.apply(this, rest);
+    if (result && typeof (result as Promise<unknown>).then === 'function') {
+      (result as Promise<unknown>).then(
+        () => done(undefined),
+        (error: unknown) => done(error),
+      );
     }
     return result;
   };
@@ -562,9 +589,21 @@ async function burst(app: CaravanApp, client: FlashClient, buyers: readonly Buye
   const postgresCpu = startPostgresMeter(databaseName(app.platform.config.database.url ?? ''));
   const backgroundBefore = background.statements;
   databaseErrors.clear();
+  burstStatements = new Map();
   const profiler = CPU_PROFILE ? await startCpuProfile() : undefined;
   const { outcomes, started, issuedMs, clientCpuMs } = await client.go();
   const wallMs = Math.max(...outcomes.map((outcome) => outcome.endedAt)) - started;
+  const statementTimes = [...(burstStatements ?? [])]
+    .sort((a, b) => b[1].totalMs - a[1].totalMs)
+    .slice(0, 15)
+    .map(([statement, entry]) => ({
+      statement,
+      count: entry.count,
+      totalMs: round(entry.totalMs),
+      meanMs: round(entry.totalMs / entry.count, 2),
+      maxMs: round(entry.maxMs),
+    }));
+  burstStatements = undefined;
   const cpuProfileTop = profiler ? await profiler.stop() : null;
   const cpuUse = cpu();
   const postgresCpuSeconds = postgresCpu();
@@ -598,6 +637,7 @@ async function burst(app: CaravanApp, client: FlashClient, buyers: readonly Buye
       max: round(loop.max / 1e6),
     },
     backgroundStatements: background.statements - backgroundBefore,
+    statementTimes,
     databaseErrors: Object.fromEntries(databaseErrors),
     cpuProfileTop,
   };
@@ -903,6 +943,8 @@ async function main(): Promise<number> {
         eventLoopDelayMs: run.eventLoopDelayMs,
         /** Per request, on the server side, during the burst. */
         burstDb: { sold: dbSummary(served, sold), outOfStock: dbSummary(served, refused) },
+        /** The burst requests' statements with the most time in them (send to result, summed). */
+        burstStatements: run.statementTimes,
         /** Statements of the app's pool outside any request during the burst (job workers). */
         backgroundStatementsDuringBurst: run.backgroundStatements,
         /** Pool and statement errors during the burst (a 500 `internal_error` says no more). */
