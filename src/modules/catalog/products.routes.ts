@@ -1,7 +1,7 @@
-import type { Subscription } from '../../platform/db/client.ts';
 import { access, requirePrincipal } from '../../platform/http/access.ts';
 import type { AppInstance } from '../../platform/http/http-app.ts';
 import type { PlatformServices } from '../../platform/services.ts';
+import type { CatalogChanges } from './catalog-changes.ts';
 import {
   CreateProductBody,
   MyProductsQuery,
@@ -16,7 +16,7 @@ import {
   VariantParams,
 } from './products.schemas.ts';
 import { createProductsService } from './products.service.ts';
-import { CATALOG_CHANGED_CHANNEL, createReadCache, type ReadCache } from './read-cache.ts';
+import { createReadCache, type ReadCache } from './read-cache.ts';
 
 /** Another seller's product answers 404, like a missing one. */
 const OWNER = "the product's seller, or staff";
@@ -24,39 +24,33 @@ const TAGS = ['products'];
 /** What Fastify sends with a body it serialized itself: a cached body must be byte-identical. */
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-/**
- * The public listing cache (CATALOG_CACHE_*), when enabled: it listens for catalog changes from
- * the moment the app is ready until it closes. Only processes that serve HTTP open the listener.
- */
-function listingCache(app: AppInstance, services: PlatformServices): ReadCache | undefined {
+/** The public listing cache (CATALOG_CACHE_*), when enabled, following the catalog's changes. */
+function listingCache(services: PlatformServices, changes: CatalogChanges): ReadCache | undefined {
   const settings = services.config.catalog.readCache;
   if (!settings.enabled) return undefined;
   const cache = createReadCache({
+    name: 'listing',
     settings: {
       maxAgeMs: settings.maxAgeSeconds * 1000,
       maxEntries: settings.maxEntries,
       maxBytes: settings.maxBytes,
     },
     metrics: services.metrics,
-    onListenerError: (error) =>
-      services.logger.warn({ err: error }, 'catalog change listener lost; listings bypass the cache'),
   });
-  let subscription: Subscription | undefined;
-  app.addHook('onReady', async () => {
-    subscription = await services.database.listen(CATALOG_CHANGED_CHANNEL, cache.handlers);
-  });
-  app.addHook('onClose', async () => {
-    await subscription?.close();
-  });
+  changes.follow(cache.handlers);
   return cache;
 }
 
 /** Product listing and reads (public), and the seller's own product and variant management. */
-export function registerProductRoutes(app: AppInstance, services: PlatformServices): void {
+export function registerProductRoutes(
+  app: AppInstance,
+  services: PlatformServices,
+  changes: CatalogChanges,
+): void {
   const products = createProductsService({
     db: services.db,
     clock: services.clock,
-    listingCache: listingCache(app, services),
+    listingCache: listingCache(services, changes),
   });
 
   app.get(

@@ -39,7 +39,7 @@ async function metric(name: string, labels: Record<string, string> = {}, of: Tes
   return matching.reduce((sum, value) => sum + value.value, 0);
 }
 const lookups = (result: string, of: TestApp = app) =>
-  metric('caravan_catalog_cache_lookups_total', { result }, of);
+  metric('caravan_catalog_cache_lookups_total', { cache: 'listing', result }, of);
 
 /** One listing request, with the statements it ran and how the cache answered it. */
 async function listing(url: string, user?: TestUser, of: TestApp = app) {
@@ -110,8 +110,8 @@ describe('GET /api/products through the catalog read cache', () => {
     }
 
     const exposed = await app.http.inject({ url: '/metrics' });
-    expect(exposed.body).toMatch(/caravan_catalog_cache_lookups_total\{result="hit"\} [1-9]/);
-    expect(exposed.body).toMatch(/caravan_catalog_cache_serving 1/);
+    expect(exposed.body).toMatch(/caravan_catalog_cache_lookups_total\{cache="listing",result="hit"\} [1-9]/);
+    expect(exposed.body).toMatch(/caravan_catalog_cache_serving\{cache="listing"\} 1/);
   });
 
   it('a product change through the API makes the next listing fresh', async () => {
@@ -206,7 +206,7 @@ describe('GET /api/products through the catalog read cache', () => {
     try {
       const url = (limit: number) => `/api/products?seller=${seller.user.id}&limit=${limit}`;
       for (const limit of [1, 2, 3]) expect((await listing(url(limit), undefined, small)).hit).toBe(false);
-      expect(await metric('caravan_catalog_cache_evictions_total', {}, small)).toBe(1);
+      expect(await metric('caravan_catalog_cache_evictions_total', { cache: 'listing' }, small)).toBe(1);
       expect((await listing(url(3), undefined, small)).hit).toBe(true);
       const evicted = await listing(url(1), undefined, small);
       expect(evicted.hit).toBe(false);
@@ -234,9 +234,12 @@ describe('GET /api/products through the catalog read cache', () => {
           [name],
         );
         expect(terminated.rowCount).toBe(1);
-        await waitFor(async () => (await metric('caravan_catalog_cache_serving')) === 0, {
-          what: 'the listener to be lost',
-        });
+        await waitFor(
+          async () => (await metric('caravan_catalog_cache_serving', { cache: 'listing' })) === 0,
+          {
+            what: 'the listener to be lost',
+          },
+        );
         const bypassed = await lookups('bypass');
         for (let i = 0; i < 2; i++) {
           const down = await listing(url);
@@ -248,7 +251,7 @@ describe('GET /api/products through the catalog read cache', () => {
         await admin.query(`alter database ${pg.escapeIdentifier(name)} allow_connections true`);
         await admin.end();
       }
-      await waitFor(async () => (await metric('caravan_catalog_cache_serving')) === 1, {
+      await waitFor(async () => (await metric('caravan_catalog_cache_serving', { cache: 'listing' })) === 1, {
         what: 'the listener to come back',
         timeoutMs: 15_000,
       });

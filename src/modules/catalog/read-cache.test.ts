@@ -8,7 +8,12 @@ const SETTINGS: ReadCacheSettings = { maxAgeMs: 30_000, maxEntries: 100, maxByte
 function setup(settings: Partial<ReadCacheSettings> = {}) {
   const metrics = createMetrics({ collectDefaults: false });
   let time = 0;
-  const cache = createReadCache({ settings: { ...SETTINGS, ...settings }, metrics, now: () => time });
+  const cache = createReadCache({
+    name: 'test',
+    settings: { ...SETTINGS, ...settings },
+    metrics,
+    now: () => time,
+  });
   cache.handlers.onReset(true);
   const reads: string[] = [];
   const load =
@@ -24,8 +29,12 @@ function setup(settings: Partial<ReadCacheSettings> = {}) {
 async function counted(metrics: Metrics, name: string): Promise<Record<string, number>> {
   const metric = metrics.registry.getSingleMetric(name);
   const values = (await metric?.get())?.values ?? [];
+  // Every value carries the cache's name; the other labels tell them apart.
   return Object.fromEntries(
-    values.map((value) => [Object.values(value.labels).join(',') || '', value.value]),
+    values.map((value) => {
+      const { cache: _cache, ...labels } = value.labels;
+      return [Object.values(labels).join(',') || '', value.value];
+    }),
   );
 }
 
@@ -108,7 +117,7 @@ describe('catalog read cache', () => {
 
   it('serves nothing before the listener listens or after it is lost, until it is back', async () => {
     const metrics = createMetrics({ collectDefaults: false });
-    const cache = createReadCache({ settings: SETTINGS, metrics });
+    const cache = createReadCache({ name: 'test', settings: SETTINGS, metrics });
     let loads = 0;
     const load = async () => `read ${++loads}`;
     expect(cache.serving).toBe(false);

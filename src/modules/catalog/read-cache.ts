@@ -41,45 +41,73 @@ interface Flight {
 
 type Result = 'hit' | 'miss' | 'shared' | 'bypass';
 
-function cacheMetrics(metrics: Metrics, read: () => { entries: number; bytes: number; serving: boolean }) {
+type CacheState = () => { entries: number; bytes: number; serving: boolean };
+
+/** The metric set of one registry; every cache on it reports under its own `cache` label. */
+function registryMetrics(metrics: Metrics) {
   const registers = [metrics.registry];
-  new client.Gauge({
-    name: 'caravan_catalog_cache_size',
-    help: 'Catalog read cache contents (unit: entries, bytes)',
-    labelNames: ['unit'],
-    registers,
-    collect() {
-      const size = read();
-      this.set({ unit: 'entries' }, size.entries);
-      this.set({ unit: 'bytes' }, size.bytes);
-    },
-  });
-  new client.Gauge({
-    name: 'caravan_catalog_cache_serving',
-    help: '1 while the catalog change listener is live and the read cache serves, else 0',
-    registers,
-    collect() {
-      this.set(read().serving ? 1 : 0);
-    },
-  });
+  const caches = new Map<string, CacheState>();
   return {
+    caches,
+    size: new client.Gauge({
+      name: 'caravan_catalog_cache_size',
+      help: 'Catalog read cache contents (unit: entries, bytes)',
+      labelNames: ['cache', 'unit'],
+      registers,
+      collect() {
+        for (const [cache, read] of caches) {
+          const size = read();
+          this.set({ cache, unit: 'entries' }, size.entries);
+          this.set({ cache, unit: 'bytes' }, size.bytes);
+        }
+      },
+    }),
+    serving: new client.Gauge({
+      name: 'caravan_catalog_cache_serving',
+      help: '1 while the catalog change listener is live and the read cache serves, else 0',
+      labelNames: ['cache'],
+      registers,
+      collect() {
+        for (const [cache, read] of caches) this.set({ cache }, read().serving ? 1 : 0);
+      },
+    }),
     lookups: new client.Counter({
       name: 'caravan_catalog_cache_lookups_total',
       help: 'Catalog read cache lookups: hit, miss (read the database), shared (waited for a miss of the same key), bypass (not serving)',
-      labelNames: ['result'],
+      labelNames: ['cache', 'result'],
       registers,
     }),
     invalidations: new client.Counter({
       name: 'caravan_catalog_cache_invalidations_total',
       help: 'Catalog read cache drops: notify (a committed catalog change), reset (the listener stopped or started)',
-      labelNames: ['cause'],
+      labelNames: ['cache', 'cause'],
       registers,
     }),
     evictions: new client.Counter({
       name: 'caravan_catalog_cache_evictions_total',
       help: 'Catalog read cache entries evicted for the entry or byte bound',
+      labelNames: ['cache'],
       registers,
     }),
+  };
+}
+
+const metricsByRegistry = new WeakMap<Metrics['registry'], ReturnType<typeof registryMetrics>>();
+
+function cacheMetrics(metrics: Metrics, cache: string, read: CacheState) {
+  let shared = metricsByRegistry.get(metrics.registry);
+  if (!shared) {
+    shared = registryMetrics(metrics);
+    metricsByRegistry.set(metrics.registry, shared);
+  }
+  shared.caches.set(cache, read);
+  const { lookups, invalidations, evictions } = shared;
+  return {
+    lookups: { inc: (labels: { result: Result }) => lookups.inc({ cache, ...labels }) },
+    invalidations: {
+      inc: (labels: { cause: 'notify' | 'reset' }) => invalidations.inc({ cache, ...labels }),
+    },
+    evictions: { inc: () => evictions.inc({ cache }) },
   };
 }
 
@@ -93,6 +121,8 @@ function cacheMetrics(metrics: Metrics, read: () => { entries: number; bytes: nu
  * Bodies are Buffers: sent as they are (no UTF-8 encoding per hit), counted in exact bytes.
  */
 export function createReadCache(options: {
+  /** The `cache` label of its metrics (one name per cache and registry). */
+  name: string;
   settings: ReadCacheSettings;
   metrics: Metrics;
   onListenerError?: (error: Error) => void;
@@ -107,7 +137,7 @@ export function createReadCache(options: {
   let generation = 0;
   let listening = false;
   const flights = new Map<string, Flight>();
-  const counters = cacheMetrics(options.metrics, () => ({
+  const counters = cacheMetrics(options.metrics, options.name, () => ({
     entries: entries.size,
     bytes,
     serving: listening,

@@ -205,25 +205,45 @@ const toCandidate = (row: CandidateRow): Candidate => ({
   rating: Number(row.rating),
 });
 
-/** Every indexed word looked up in the vocabulary (see resolveWordsQuery), by word. */
+/** What the vocabulary says of one word: contained in some word? its nearest words. */
+export interface WordLookup {
+  readonly exact: boolean;
+  readonly nearest: ResolvedWord['alternatives'];
+}
+
+/** Looks words (3+ code points, distinct) up in the vocabulary in one statement (resolveWordsQuery). */
+export async function lookUpWords(db: DbOrTx, texts: readonly string[]): Promise<Map<string, WordLookup>> {
+  if (texts.length === 0) return new Map();
+  const rows = rowsOf<{ i: number; exact: boolean; alternatives: ResolvedWord['alternatives'] | string }>(
+    await db.execute(resolveWordsQuery(texts.map((text) => ({ text, indexed: true })))),
+  );
+  const found = new Map<string, WordLookup>();
+  for (const row of rows) {
+    const text = texts[Number(row.i)];
+    if (text === undefined) continue;
+    const nearest = typeof row.alternatives === 'string' ? JSON.parse(row.alternatives) : row.alternatives;
+    found.set(text, { exact: row.exact, nearest });
+  }
+  return found;
+}
+
+/** How the search resolves words: straight from the database, or through a cache of lookups. */
+export type WordLookups = (texts: readonly string[]) => Promise<Map<string, WordLookup>>;
+
+/** Every indexed word resolved: its vocabulary lookup, stand-ins filtered by isStandIn. */
 export async function resolveWords(
-  db: DbOrTx,
+  lookUp: WordLookups,
   words: readonly SearchWord[],
 ): Promise<Map<string, ResolvedWord>> {
   const indexed = words.filter((word) => word.indexed);
-  if (indexed.length === 0) return new Map();
-  const rows = rowsOf<{ i: number; exact: boolean; alternatives: ResolvedWord['alternatives'] | string }>(
-    await db.execute(resolveWordsQuery(indexed)),
-  );
+  const lookups = await lookUp(indexed.map((word) => word.text));
   const resolved = new Map<string, ResolvedWord>();
-  for (const row of rows) {
-    const word = indexed[Number(row.i)];
-    if (!word) continue;
-    const nearest: ResolvedWord['alternatives'] =
-      typeof row.alternatives === 'string' ? JSON.parse(row.alternatives) : row.alternatives;
+  for (const word of indexed) {
+    const lookup = lookups.get(word.text);
+    if (!lookup) continue;
     resolved.set(word.text, {
-      exact: row.exact,
-      alternatives: nearest.filter((candidate) => isStandIn(word, candidate)),
+      exact: lookup.exact,
+      alternatives: lookup.nearest.filter((candidate) => isStandIn(word, candidate)),
     });
   }
   return resolved;
@@ -246,8 +266,9 @@ export async function findCandidates(
   db: DbOrTx,
   words: readonly SearchWord[],
   filters: SearchFilters,
+  lookUp: WordLookups = (texts) => lookUpWords(db, texts),
 ): Promise<Candidate[]> {
-  const resolved = await resolveWords(db, words);
+  const resolved = await resolveWords(lookUp, words);
   const run = async (
     matchOf: (resolvedWord: ResolvedWord, text: string) => WordMatch,
     shortWords: ReadonlyMap<string, WordMatch> = new Map(),

@@ -4,6 +4,7 @@ import { invalidCursor } from '../../platform/http/keyset-cursor.ts';
 import { resolveCategory } from './categories.service.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { viewsWithVariants } from './products.service.ts';
+import type { ReadCache } from './read-cache.ts';
 import {
   CANDIDATE_CAP,
   type Candidate,
@@ -14,6 +15,7 @@ import {
   type SearchWord,
 } from './search.repo.ts';
 import type { SearchQueryValue, SearchResultView } from './search.schemas.ts';
+import { cachedWordLookups } from './word-lookups.ts';
 
 /** Price bands of the facet, in minor units: [min, max) with the last one open. */
 export const PRICE_BANDS: ReadonlyArray<{ readonly min: number; readonly max: number | null }> = [
@@ -47,8 +49,13 @@ function rank(a: Candidate, b: Candidate): number {
   return b.score - a.score || b.rating - a.rating || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-export function createSearchService(deps: { db: Db }): SearchService {
+export function createSearchService(deps: {
+  db: Db;
+  /** Vocabulary lookups through the catalog's word cache; straight from the database without. */
+  wordCache?: ReadCache | undefined;
+}): SearchService {
   const { db } = deps;
+  const lookUp = deps.wordCache ? cachedWordLookups(db, deps.wordCache) : undefined;
   return {
     async search({ query }) {
       const limit = query.limit ?? DEFAULT_LIMIT;
@@ -65,7 +72,7 @@ export function createSearchService(deps: { db: Db }): SearchService {
         filters.categoryPath = category.path;
         parent = { id: category.id, depth: category.depth };
       }
-      const candidates = words.length === 0 ? [] : await findCandidates(db, words, filters);
+      const candidates = words.length === 0 ? [] : await findCandidates(db, words, filters, lookUp);
       candidates.sort(rank);
 
       const pageCandidates = candidates.slice(offset, offset + limit);

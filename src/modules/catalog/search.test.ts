@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCategory, createProduct } from '../../../test/factories/catalog.ts';
 import { createUser, type TestUser } from '../../../test/factories/users.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
+import { countStatements } from '../../../test/harness/query-counter.ts';
+import { waitFor } from '../../../test/harness/wait-for.ts';
 import { pruneSearchWords } from './search.repo.ts';
 import type { SearchResultView } from './search.schemas.ts';
 import { searchWords } from './search.service.ts';
@@ -140,6 +142,31 @@ describe('GET /api/search', () => {
     expect(after).toEqual(expect.arrayContaining(['wireless', 'earbuds', 'speaker', 'portable']));
     expect(found(await search({ q: 'wireles earbuds' }))[0]).toBe(ids.earbuds);
     expect(await app.platform.db.transaction((tx) => pruneSearchWords(tx))).toBe(0);
+  });
+
+  it('keeps looked-up words in a cache that a catalog change empties', async () => {
+    const serving = async () => {
+      const metric = app.platform.metrics.registry.getSingleMetric('caravan_catalog_cache_serving');
+      const values = (await metric?.get())?.values ?? [];
+      return values.find((value) => value.labels.cache === 'search_words')?.value === 1;
+    };
+    await waitFor(serving);
+    const lookups = async () =>
+      (
+        await countStatements(app, () =>
+          app.http.inject({ url: `/api/search?q=${encodeURIComponent('pelican teapot')}` }),
+        )
+      ).count.statements;
+    expect(await lookups()).toBe(1); // both words unknown: the lookup says so, nothing else runs
+    expect(await lookups()).toBe(0); // the same words again: the cache answers
+    const made = await createProduct(app, seller, {
+      title: 'Pelican Teapot',
+      categoryId: home.id,
+      status: 'active',
+    });
+    // On PostgreSQL the change arrives on the listener's connection just after the commit.
+    await waitFor(async () => found(await search({ q: 'pelican teapot' })).includes(made.id));
+    expect(await lookups()).toBe(3); // the words come from the cache again; candidates, page, facet
   });
 
   it('adds the same new words from concurrent writers without deadlock or loss', async () => {
