@@ -15,7 +15,7 @@ import {
   VariantInput,
   VariantParams,
 } from './products.schemas.ts';
-import { createProductsService } from './products.service.ts';
+import { type Actor, createProductsService } from './products.service.ts';
 import { createReadCache, type ReadCache } from './read-cache.ts';
 
 /** Another seller's product answers 404, like a missing one. */
@@ -41,6 +41,27 @@ function listingCache(services: PlatformServices, changes: CatalogChanges): Read
   return cache;
 }
 
+/**
+ * Anonymous product reads by id or slug (same switch and bounds as the listing cache). A cached
+ * body carries presigned image URLs, so an entry lives at most a quarter of their lifetime
+ * (STORAGE_URL_TTL_SECONDS): a served URL always has most of its validity left.
+ */
+function productReadCache(services: PlatformServices, changes: CatalogChanges): ReadCache | undefined {
+  const settings = services.config.catalog.readCache;
+  if (!settings.enabled) return undefined;
+  const cache = createReadCache({
+    name: 'product',
+    settings: {
+      maxAgeMs: Math.min(settings.maxAgeSeconds, services.config.storage.urlTtlSeconds / 4) * 1000,
+      maxEntries: settings.maxEntries * 10,
+      maxBytes: settings.maxBytes,
+    },
+    metrics: services.metrics,
+  });
+  changes.follow(cache.handlers);
+  return cache;
+}
+
 /** Product listing and reads (public), and the seller's own product and variant management. */
 export function registerProductRoutes(
   app: AppInstance,
@@ -52,6 +73,26 @@ export function registerProductRoutes(
     clock: services.clock,
     listingCache: listingCache(services, changes),
   });
+
+  // One statement reads the product with its variants and ready images (media.productImages
+  // would be a second round trip); the URLs are signed here, as media.productImages signs them.
+  // Only single-product reads carry images: signing URLs for every row of a listing is not free.
+  async function readSigned(actor: Actor | null, idOrSlug: string) {
+    const { product, images } = await products.read({ actor, idOrSlug });
+    return {
+      ...product,
+      images: await Promise.all(
+        images.map(async (image) => ({
+          id: image.id,
+          url: (await services.storage.presignDownload({ key: image.storageKey })).url,
+          contentType: image.contentType,
+          altText: image.altText,
+          position: image.position,
+        })),
+      ),
+    };
+  }
+  const productCache = productReadCache(services, changes);
 
   app.get(
     '/api/products',
@@ -87,26 +128,18 @@ export function registerProductRoutes(
         response: { 200: Product },
       },
     },
-    async (request) => {
-      // One statement reads the product with its variants and ready images (media.productImages
-      // would be a second round trip); the URLs are signed here, as media.productImages signs them.
-      const { product, images } = await products.read({
-        actor: request.principal,
-        idOrSlug: request.params.idOrSlug,
-      });
-      // Only single-product reads carry images: signing URLs for every row of a listing is not free.
-      return {
-        ...product,
-        images: await Promise.all(
-          images.map(async (image) => ({
-            id: image.id,
-            url: (await services.storage.presignDownload({ key: image.storageKey })).url,
-            contentType: image.contentType,
-            altText: image.altText,
-            position: image.position,
-          })),
-        ),
-      };
+    async (request, reply) => {
+      const { idOrSlug } = request.params;
+      // Anonymous readers only see active products, the same for everyone: their answers are
+      // cached (a signed-in reader may be the seller or staff looking at a draft).
+      if (productCache && !request.principal) {
+        const body = await productCache.get(
+          idOrSlug,
+          async () => reply.serialize(await readSigned(null, idOrSlug)) as string,
+        );
+        return reply.type(JSON_TYPE).send(body as never);
+      }
+      return readSigned(request.principal, idOrSlug);
     },
   );
 
