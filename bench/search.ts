@@ -309,7 +309,9 @@ async function bigCatalog() {
 async function cacheLookups(base: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const lookups: Record<string, number> = {};
-  for (const match of text.matchAll(/^caravan_catalog_cache_lookups_total\{cache="listing",result="(\w+)"\} (\d+)/gm))
+  for (const match of text.matchAll(
+    /^caravan_catalog_cache_lookups_total\{cache="listing",result="(\w+)"\} (\d+)/gm,
+  ))
     lookups[match[1] as string] = Number(match[2]);
   return lookups;
 }
