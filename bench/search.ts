@@ -248,14 +248,18 @@ async function bigCatalog() {
       // Warm-up: caches, JIT, connection pool.
       await load(server.base, () => `/api/search?q=${encodeURIComponent(pick(words))}`, 3, CLIENTS);
       note('keyword search');
-      const keyword = await load(
-        server.base,
-        () => {
-          const q = Math.random() < 0.5 ? pick(words) : `${pick(words)} ${pick(words)}`;
-          return `/api/search?q=${encodeURIComponent(q)}`;
-        },
-        DURATION_S,
-        CLIENTS,
+      // Search answers are cached (catalog README "Listing cache"): how often the cache answered
+      // is reported next to the latencies.
+      const { result: keyword, lookups: keywordCache } = await lookupsDuring(server.base, 'search', () =>
+        load(
+          server.base,
+          () => {
+            const q = Math.random() < 0.5 ? pick(words) : `${pick(words)} ${pick(words)}`;
+            return `/api/search?q=${encodeURIComponent(q)}`;
+          },
+          DURATION_S,
+          CLIENTS,
+        ),
       );
       note('typo search');
       let hits = 0;
@@ -274,18 +278,20 @@ async function bigCatalog() {
         if (body.items.some((item) => item.title === row.title)) sameTitle++;
       }
       note('category + price listing');
-      const listing = await load(
-        server.base,
-        () => {
-          const min = pick([0, 10_000, 50_000, 100_000]);
-          return `/api/products?category=${encodeURIComponent(pick(categories).slug_path)}&minPrice=${min}&maxPrice=${min * 5 + 50_000}`;
-        },
-        DURATION_S,
-        CLIENTS,
+      const { result: listing, lookups: listingCache } = await lookupsDuring(server.base, 'listing', () =>
+        load(
+          server.base,
+          () => {
+            const min = pick([0, 10_000, 50_000, 100_000]);
+            return `/api/products?category=${encodeURIComponent(pick(categories).slug_path)}&minPrice=${min}&maxPrice=${min * 5 + 50_000}`;
+          },
+          DURATION_S,
+          CLIENTS,
+        ),
       );
       return {
         products,
-        keywordSearch: keyword,
+        keywordSearch: { ...keyword, cacheLookups: keywordCache },
         typoSearch: {
           queries: typoSample.length,
           intendedInTop20: round(hits / typoSample.length, 3),
@@ -293,7 +299,7 @@ async function bigCatalog() {
           latency: summarize(typoLatencies),
           sampleMisses: misses,
         },
-        categoryPriceListing: listing,
+        categoryPriceListing: { ...listing, cacheLookups: listingCache },
         serverRssMb: serverPid ? round((memoryStatus(serverPid)?.rssKb ?? 0) / 1024, 0) : null,
         plans,
       };
@@ -306,14 +312,25 @@ async function bigCatalog() {
 }
 
 /** The server's catalog cache lookups by result, from its /metrics. */
-async function cacheLookups(base: string): Promise<Record<string, number>> {
+/** The server's catalog cache lookups by result (hit, miss, shared, bypass) for one cache. */
+async function cacheLookups(base: string, cache = 'listing'): Promise<Record<string, number>> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const lookups: Record<string, number> = {};
-  for (const match of text.matchAll(
-    /^caravan_catalog_cache_lookups_total\{cache="listing",result="(\w+)"\} (\d+)/gm,
-  ))
-    lookups[match[1] as string] = Number(match[2]);
+  const line = /^caravan_catalog_cache_lookups_total\{cache="(\w+)",result="(\w+)"\} (\d+)/gm;
+  for (const match of text.matchAll(line))
+    if (match[1] === cache) lookups[match[2] as string] = Number(match[3]);
   return lookups;
+}
+
+/** Lookups of `cache` made while `run` ran (after minus before). */
+async function lookupsDuring<T>(base: string, cache: string, run: () => Promise<T>) {
+  const before = await cacheLookups(base, cache);
+  const result = await run();
+  const after = await cacheLookups(base, cache);
+  const delta = Object.fromEntries(
+    Object.entries(after).map(([key, value]) => [key, value - (before[key] ?? 0)]),
+  ) as Record<string, number>;
+  return { result, lookups: delta };
 }
 
 async function smallCatalog() {

@@ -45,6 +45,10 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     RATE_LIMIT_MAX: '100000',
     JOBS_POLL_INTERVAL_SECONDS: '0.5',
     CRON_INTERVAL_SECONDS: '1',
+    // The catalog read caches drop entries on NOTIFY, which on PostgreSQL arrives just after the
+    // commit: a test that writes and reads the same thing at once would race it. The caches' own
+    // tests (and search's) turn them on and wait where the staleness bound allows it.
+    CATALOG_CACHE_ENABLED: 'false',
     ...options.env,
   });
   const owned = !options.sameDatabaseAs;

@@ -25,7 +25,10 @@ let seller: TestUser;
 let staff: TestUser;
 
 beforeAll(async () => {
-  app = await buildTestApp({ startJobs: false, env: { CATALOG_CACHE_MAX_AGE_SECONDS: '3600' } });
+  app = await buildTestApp({
+    startJobs: false,
+    env: { CATALOG_CACHE_ENABLED: 'true', CATALOG_CACHE_MAX_AGE_SECONDS: '3600' },
+  });
   seller = await createUser(app, { roles: ['seller'] });
   staff = await createUser(app, { roles: ['staff'] });
 });
@@ -201,7 +204,11 @@ describe('GET /api/products through the catalog read cache', () => {
     const small = await buildTestApp({
       startJobs: false,
       sameDatabaseAs: app,
-      env: { CATALOG_CACHE_MAX_ENTRIES: '2', CATALOG_CACHE_MAX_AGE_SECONDS: '3600' },
+      env: {
+        CATALOG_CACHE_ENABLED: 'true',
+        CATALOG_CACHE_MAX_ENTRIES: '2',
+        CATALOG_CACHE_MAX_AGE_SECONDS: '3600',
+      },
     });
     try {
       const url = (limit: number) => `/api/products?seller=${seller.user.id}&limit=${limit}`;

@@ -15,7 +15,10 @@ let app: TestApp;
 let seller: TestUser;
 
 beforeAll(async () => {
-  app = await buildTestApp({ startJobs: false, env: { CATALOG_CACHE_MAX_AGE_SECONDS: '3600' } });
+  app = await buildTestApp({
+    startJobs: false,
+    env: { CATALOG_CACHE_ENABLED: 'true', CATALOG_CACHE_MAX_AGE_SECONDS: '3600' },
+  });
   seller = await createUser(app, { roles: ['seller'] });
   await waitFor(async () => {
     const values = (

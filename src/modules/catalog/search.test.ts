@@ -18,7 +18,8 @@ describe('GET /api/search', () => {
   let home: { id: string; slugPath: string };
 
   beforeAll(async () => {
-    app = await buildTestApp({ startJobs: false });
+    // With the catalog caches on, as in production: changes must show through them (waits below).
+    app = await buildTestApp({ startJobs: false, env: { CATALOG_CACHE_ENABLED: 'true' } });
     seller = await createUser(app, { roles: ['seller'] });
     const tag = seller.user.id.slice(0, 8);
     electronics = await createCategory(app, { name: `Electronics ${tag}` });
@@ -144,21 +145,22 @@ describe('GET /api/search', () => {
     expect(await app.platform.db.transaction((tx) => pruneSearchWords(tx))).toBe(0);
   });
 
-  it('keeps looked-up words in a cache that a catalog change empties', async () => {
+  it('keeps answers and looked-up words in caches that a catalog change empties', async () => {
     const serving = async () => {
       const metric = app.platform.metrics.registry.getSingleMetric('caravan_catalog_cache_serving');
       const values = (await metric?.get())?.values ?? [];
-      return values.find((value) => value.labels.cache === 'search_words')?.value === 1;
+      return ['search', 'search_words'].every(
+        (cache) => values.find((value) => value.labels.cache === cache)?.value === 1,
+      );
     };
     await waitFor(serving);
-    const lookups = async () =>
-      (
-        await countStatements(app, () =>
-          app.http.inject({ url: `/api/search?q=${encodeURIComponent('pelican teapot')}` }),
-        )
-      ).count.statements;
-    expect(await lookups()).toBe(1); // both words unknown: the lookup says so, nothing else runs
-    expect(await lookups()).toBe(0); // the same words again: the cache answers
+    const statementsOf = async (q: string) =>
+      (await countStatements(app, () => app.http.inject({ url: `/api/search?q=${encodeURIComponent(q)}` })))
+        .count.statements;
+    expect(await statementsOf('pelican teapot')).toBe(1); // both words unknown: the lookup says so
+    expect(await statementsOf('pelican teapot')).toBe(0); // the same search: its answer is kept
+    expect(await statementsOf('Pelican,  TEAPOT')).toBe(0); // the same words, normalised
+    expect(await statementsOf('teapot pelican')).toBe(0); // other order: words known, none matches
     const made = await createProduct(app, seller, {
       title: 'Pelican Teapot',
       categoryId: home.id,
@@ -166,7 +168,8 @@ describe('GET /api/search', () => {
     });
     // On PostgreSQL the change arrives on the listener's connection just after the commit.
     await waitFor(async () => found(await search({ q: 'pelican teapot' })).includes(made.id));
-    expect(await lookups()).toBe(3); // the words come from the cache again; candidates, page, facet
+    // The words were looked up again by that search: candidates, page, facet only.
+    expect(await statementsOf('teapot pelican')).toBe(3);
   });
 
   it('adds the same new words from concurrent writers without deadlock or loss', async () => {
