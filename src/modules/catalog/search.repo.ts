@@ -1,5 +1,4 @@
 import { and, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../../platform/db/types.ts';
 import { categories, products, searchWords } from './catalog.tables.ts';
 import { editDistanceWithin } from './edit-distance.ts';
@@ -21,6 +20,16 @@ export interface SearchFilters {
   readonly categoryPath?: string | undefined;
   readonly minPrice?: number | undefined;
   readonly maxPrice?: number | undefined;
+  /** Path segment of the category facet's buckets (1: top level); see Candidate.bucket. */
+  readonly facetSegment?: number | undefined;
+}
+
+/** A category a candidate is counted under in the facet. */
+export interface FacetBucket {
+  readonly id: string;
+  readonly name: string;
+  readonly nameKo: string | null;
+  readonly slugPath: string;
 }
 
 export interface Candidate {
@@ -29,6 +38,8 @@ export interface Candidate {
   readonly priceMinor: number | null;
   readonly score: number;
   readonly rating: number;
+  /** Its category's ancestor-or-self at `SearchFilters.facetSegment`; null when not that deep. */
+  readonly bucket: FacetBucket | null;
 }
 
 const likeEscape = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
@@ -180,13 +191,23 @@ export function candidatesQuery(
   }
   if (filters.minPrice !== undefined) conditions.push(sql`${products.minPriceMinor} >= ${filters.minPrice}`);
   if (filters.maxPrice !== undefined) conditions.push(sql`${products.minPriceMinor} <= ${filters.maxPrice}`);
-  return sql`select ${products.id} as id, ${products.categoryId} as "categoryId",
-      ${products.minPriceMinor} as "priceMinor",
-      (${sql.join(scores, sql` + `)})::float8 as score,
-      coalesce(${products.ratingSum}::float8 / nullif(${products.ratingCount}, 0), -1) as rating
-    from ${products}
-    where ${sql.join(conditions, sql` and `)}
-    limit ${CANDIDATE_CAP}`;
+  // Each candidate comes with its facet bucket (the ancestor-or-self of its category at
+  // `facetSegment` of the path), so the facet needs no statement of its own.
+  return sql`with c as (
+      select ${products.id} as id, ${products.categoryId} as "categoryId",
+        ${products.minPriceMinor} as "priceMinor",
+        (${sql.join(scores, sql` + `)})::float8 as score,
+        coalesce(${products.ratingSum}::float8 / nullif(${products.ratingCount}, 0), -1) as rating
+      from ${products}
+      where ${sql.join(conditions, sql` and `)}
+      limit ${CANDIDATE_CAP}
+    )
+    select c.*, bucket.id as "bucketId", bucket.name as "bucketName", bucket.name_ko as "bucketNameKo",
+      bucket.slug_path as "bucketSlugPath"
+    from c
+    left join ${categories} own on own.id = c."categoryId"
+    left join ${categories} bucket
+      on bucket.id = nullif(split_part(own.path, '/', ${(filters.facetSegment ?? 1) + 1}::int), '')::uuid`;
 }
 
 type CandidateRow = {
@@ -195,6 +216,10 @@ type CandidateRow = {
   priceMinor: string | number | null;
   score: number | string;
   rating: number | string;
+  bucketId: string | null;
+  bucketName: string | null;
+  bucketNameKo: string | null;
+  bucketSlugPath: string | null;
 };
 
 const toCandidate = (row: CandidateRow): Candidate => ({
@@ -203,6 +228,10 @@ const toCandidate = (row: CandidateRow): Candidate => ({
   priceMinor: row.priceMinor === null ? null : Number(row.priceMinor),
   score: Number(row.score),
   rating: Number(row.rating),
+  bucket:
+    row.bucketId && row.bucketName !== null && row.bucketSlugPath !== null
+      ? { id: row.bucketId, name: row.bucketName, nameKo: row.bucketNameKo, slugPath: row.bucketSlugPath }
+      : null,
 });
 
 /** What the vocabulary says of one word: contained in some word? its nearest words. */
@@ -306,42 +335,6 @@ export async function findCandidates(
       ? { kind: 'exact' }
       : { kind: 'exact-or-fuzzy', alternatives: word.alternatives },
   );
-}
-
-/** The facet bucket (a category at one depth of the tree) that each given category falls under. */
-export interface CategoryBucket {
-  readonly categoryId: string;
-  readonly id: string;
-  readonly name: string;
-  readonly nameKo: string | null;
-  readonly slugPath: string;
-}
-
-/**
- * For each of `ids`, its ancestor-or-self at `segment` of its path (`/a/b/c/` split on '/': 1 is
- * the top level), with the name to show; categories not that deep are left out. One statement.
- */
-export async function findCategoryBuckets(
-  db: DbOrTx,
-  ids: readonly string[],
-  segment: number,
-): Promise<CategoryBucket[]> {
-  if (ids.length === 0) return [];
-  const bucket = alias(categories, 'bucket');
-  return db
-    .select({
-      categoryId: categories.id,
-      id: bucket.id,
-      name: bucket.name,
-      nameKo: bucket.nameKo,
-      slugPath: bucket.slugPath,
-    })
-    .from(categories)
-    .innerJoin(
-      bucket,
-      sql`${bucket.id} = nullif(split_part(${categories.path}, '/', ${segment + 1}), '')::uuid`,
-    )
-    .where(inArray(categories.id, [...ids]));
 }
 
 /** Active products by id with their category and variants, in one statement (order not kept). */

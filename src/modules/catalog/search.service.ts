@@ -10,7 +10,6 @@ import {
   type Candidate,
   findActiveProductsByIds,
   findCandidates,
-  findCategoryBuckets,
   type SearchFilters,
   type SearchWord,
 } from './search.repo.ts';
@@ -65,25 +64,24 @@ export function createSearchService(deps: {
         minPrice: query.minPrice,
         maxPrice: query.maxPrice,
       };
-      let parent: { id: string; depth: number } | undefined;
+      // The facet counts by top-level category, or by direct child of the filtered category
+      // (products filed in the filtered category itself are under no child and left out):
+      // `path` is `/a/b/c/`, so the ancestor at depth d is segment d + 1.
+      filters.facetSegment = 1;
       if (query.category !== undefined) {
         const category = await resolveCategory(db, query.category);
         if (!category) throw new AppError('not_found', 'No such category');
         filters.categoryPath = category.path;
-        parent = { id: category.id, depth: category.depth };
+        filters.facetSegment = category.depth + 2;
       }
       const candidates = words.length === 0 ? [] : await findCandidates(db, words, filters, lookUp);
       candidates.sort(rank);
 
       const pageCandidates = candidates.slice(offset, offset + limit);
-      // The page and the facet need only the candidates: both statements run at once.
-      const [rows, categoryCounts] = await Promise.all([
-        findActiveProductsByIds(
-          db,
-          pageCandidates.map((candidate) => candidate.id),
-        ),
-        categoryFacet(db, candidates, parent),
-      ]);
+      const rows = await findActiveProductsByIds(
+        db,
+        pageCandidates.map((candidate) => candidate.id),
+      );
       const byId = new Map(rows.map((row) => [row.id, row]));
       const ordered = pageCandidates.flatMap((candidate) => {
         const row = byId.get(candidate.id);
@@ -102,7 +100,7 @@ export function createSearchService(deps: {
         matched: candidates.length,
         capped: candidates.length >= CANDIDATE_CAP,
         facets: {
-          categories: categoryCounts,
+          categories: categoryFacet(candidates),
           priceBands: PRICE_BANDS.map((band) => ({
             minPrice: band.min,
             maxPrice: band.max,
@@ -128,34 +126,16 @@ function decodeOffset(cursor: string): number {
   return offset;
 }
 
-/**
- * Counts by top-level category, or by direct child of the filtered category (products filed in
- * the filtered category itself are not under any child and are left out). `path` is `/a/b/c/`,
- * so the ancestor at depth d is segment d + 1.
- */
-async function categoryFacet(
-  db: Db,
-  candidates: readonly Candidate[],
-  parent: { id: string; depth: number } | undefined,
-): Promise<SearchResultView['facets']['categories']> {
-  const categoryIds = [...new Set(candidates.flatMap((c) => (c.categoryId ? [c.categoryId] : [])))];
-  const buckets = await findCategoryBuckets(db, categoryIds, parent ? parent.depth + 2 : 1);
-  const bucketOf = new Map(buckets.map((bucket) => [bucket.categoryId, bucket]));
-  const counts = new Map<string, { bucket: (typeof buckets)[number]; count: number }>();
-  for (const candidate of candidates) {
-    const bucket = candidate.categoryId ? bucketOf.get(candidate.categoryId) : undefined;
+/** Candidates counted by their facet bucket (read with them, see SearchFilters.facetSegment). */
+function categoryFacet(candidates: readonly Candidate[]): SearchResultView['facets']['categories'] {
+  const counts = new Map<string, { bucket: NonNullable<Candidate['bucket']>; count: number }>();
+  for (const { bucket } of candidates) {
     if (!bucket) continue;
     const entry = counts.get(bucket.id);
     if (entry) entry.count++;
     else counts.set(bucket.id, { bucket, count: 1 });
   }
   return [...counts.values()]
-    .map(({ bucket, count }) => ({
-      id: bucket.id,
-      name: bucket.name,
-      nameKo: bucket.nameKo,
-      slugPath: bucket.slugPath,
-      count,
-    }))
+    .map(({ bucket, count }) => ({ ...bucket, count }))
     .sort((a, b) => b.count - a.count || a.slugPath.localeCompare(b.slugPath));
 }
