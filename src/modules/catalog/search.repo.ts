@@ -1,4 +1,5 @@
-import { and, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
+import { tableRowMapper } from '../../platform/db/prepared-sql.ts';
 import type { DbOrTx } from '../../platform/db/types.ts';
 import { categories, products, searchWords } from './catalog.tables.ts';
 import { editDistanceWithin } from './edit-distance.ts';
@@ -133,6 +134,7 @@ export function candidatesQuery(
   words: readonly SearchWord[],
   matches: ReadonlyMap<string, WordMatch>,
   filters: SearchFilters,
+  page: PageWindow = { offset: 0, limit: 0 },
 ): SQL {
   const col = sql`${products.searchText}`;
   const conditions: SQL[] = [sql`${products.status} = 'active'`];
@@ -191,8 +193,12 @@ export function candidatesQuery(
   }
   if (filters.minPrice !== undefined) conditions.push(sql`${products.minPriceMinor} >= ${filters.minPrice}`);
   if (filters.maxPrice !== undefined) conditions.push(sql`${products.minPriceMinor} <= ${filters.maxPrice}`);
-  // Each candidate comes with its facet bucket (the ancestor-or-self of its category at
-  // `facetSegment` of the path), so the facet needs no statement of its own.
+  // Ranked in SQL (score, then rating, then id), each candidate with its facet bucket (the
+  // ancestor-or-self of its category at `facetSegment` of the path), and the rows of the page
+  // asked for with their product, category and variants: one statement for the whole answer. The
+  // CASE keeps the variants subquery to the page's rows.
+  const first = page.offset;
+  const last = page.offset + page.limit;
   return sql`with c as (
       select ${products.id} as id, ${products.categoryId} as "categoryId",
         ${products.minPriceMinor} as "priceMinor",
@@ -201,13 +207,24 @@ export function candidatesQuery(
       from ${products}
       where ${sql.join(conditions, sql` and `)}
       limit ${CANDIDATE_CAP}
+    ), ranked as (
+      select c.*, row_number() over (order by c.score desc, c.rating desc, c.id) as rank from c
     )
-    select c.*, bucket.id as "bucketId", bucket.name as "bucketName", bucket.name_ko as "bucketNameKo",
-      bucket.slug_path as "bucketSlugPath"
-    from c
-    left join ${categories} own on own.id = c."categoryId"
+    select ranked.id, ranked."categoryId", ranked."priceMinor", ranked.score, ranked.rating,
+      bucket.id as "bucketId", bucket.name as "bucketName", bucket.name_ko as "bucketNameKo",
+      bucket.slug_path as "bucketSlugPath",
+      case when ${products.id} is null then null else json_build_object(
+        'row', to_json(${products}), 'categoryName', page_category.name,
+        'categorySlugPath', page_category.slug_path, 'variants', ${variantsJson}
+      ) end as product
+    from ranked
+    left join ${categories} own on own.id = ranked."categoryId"
     left join ${categories} bucket
-      on bucket.id = nullif(split_part(own.path, '/', ${(filters.facetSegment ?? 1) + 1}::int), '')::uuid`;
+      on bucket.id = nullif(split_part(own.path, '/', ${(filters.facetSegment ?? 1) + 1}::int), '')::uuid
+    left join ${products}
+      on ${products.id} = ranked.id and ranked.rank > ${first}::int and ranked.rank <= ${last}::int
+    left join ${categories} page_category on page_category.id = ${products.categoryId}
+    order by ranked.rank`;
 }
 
 type CandidateRow = {
@@ -220,7 +237,18 @@ type CandidateRow = {
   bucketName: string | null;
   bucketNameKo: string | null;
   bucketSlugPath: string | null;
+  product: {
+    row: Record<string, unknown>;
+    categoryName: string | null;
+    categorySlugPath: string | null;
+    variants: VariantJson[];
+  } | null;
 };
+
+/** A product of the page, as the search statement returns it (see candidatesQuery). */
+export type PageProduct = ProductWithCategory & { variants: VariantJson[] };
+
+const productRow = tableRowMapper(products);
 
 const toCandidate = (row: CandidateRow): Candidate => ({
   id: row.id,
@@ -233,6 +261,27 @@ const toCandidate = (row: CandidateRow): Candidate => ({
       ? { id: row.bucketId, name: row.bucketName, nameKo: row.bucketNameKo, slugPath: row.bucketSlugPath }
       : null,
 });
+
+const toPageProduct = (product: NonNullable<CandidateRow['product']>): PageProduct => ({
+  ...productRow(product.row),
+  categoryName: product.categoryName,
+  categorySlugPath: product.categorySlugPath,
+  variants: product.variants,
+});
+
+/** Which ranked candidates to return with their products (offset into the ranking, count). */
+export interface PageWindow {
+  readonly offset: number;
+  readonly limit: number;
+}
+
+/** The ranked candidates (best first) and the products of the page asked for, in rank order. */
+export interface SearchHits {
+  readonly candidates: Candidate[];
+  readonly page: PageProduct[];
+}
+
+const NO_HITS: SearchHits = { candidates: [], page: [] };
 
 /** What the vocabulary says of one word: contained in some word? its nearest words. */
 export interface WordLookup {
@@ -295,8 +344,9 @@ export async function findCandidates(
   db: DbOrTx,
   words: readonly SearchWord[],
   filters: SearchFilters,
+  page: PageWindow,
   lookUp: WordLookups = (texts) => lookUpWords(db, texts),
-): Promise<Candidate[]> {
+): Promise<SearchHits> {
   const resolved = await resolveWords(lookUp, words);
   const run = async (
     matchOf: (resolvedWord: ResolvedWord, text: string) => WordMatch,
@@ -311,8 +361,12 @@ export async function findCandidates(
     ]);
     // A misspelt word with no stand-in can match nothing: no need to ask.
     if ([...matches.values()].some((match) => match.kind === 'fuzzy' && match.alternatives.length === 0))
-      return [];
-    return rowsOf<CandidateRow>(await db.execute(candidatesQuery(words, matches, filters))).map(toCandidate);
+      return NO_HITS;
+    const rows = rowsOf<CandidateRow>(await db.execute(candidatesQuery(words, matches, filters, page)));
+    return {
+      candidates: rows.map(toCandidate),
+      page: rows.flatMap((row) => (row.product ? [toPageProduct(row.product)] : [])),
+    };
   };
   const exactCount = [...resolved.values()].filter((word) => word.exact).length;
   const misspelt = resolved.size - exactCount;
@@ -320,7 +374,7 @@ export async function findCandidates(
   const first = await run((word) =>
     word.exact ? { kind: 'exact' } : { kind: 'fuzzy', alternatives: word.alternatives },
   );
-  if (first.length > 0 || exactCount === 0) return first;
+  if (first.candidates.length > 0 || exactCount === 0) return first;
   if ((misspelt > 0 || short.length > 0) && exactCount >= 2) {
     // A misspelt or cut-down word (`eo` for `eco`) no longer filters; it still ranks.
     return run(
@@ -335,24 +389,6 @@ export async function findCandidates(
       ? { kind: 'exact' }
       : { kind: 'exact-or-fuzzy', alternatives: word.alternatives },
   );
-}
-
-/** Active products by id with their category and variants, in one statement (order not kept). */
-export async function findActiveProductsByIds(
-  db: DbOrTx,
-  ids: readonly string[],
-): Promise<Array<ProductWithCategory & { variants: VariantJson[] }>> {
-  if (ids.length === 0) return [];
-  return db
-    .select({
-      ...getTableColumns(products),
-      categoryName: categories.name,
-      categorySlugPath: categories.slugPath,
-      variants: variantsJson,
-    })
-    .from(products)
-    .leftJoin(categories, eq(categories.id, products.categoryId))
-    .where(and(inArray(products.id, [...ids]), eq(products.status, 'active')));
 }
 
 /**

@@ -8,7 +8,6 @@ import type { ReadCache } from './read-cache.ts';
 import {
   CANDIDATE_CAP,
   type Candidate,
-  findActiveProductsByIds,
   findCandidates,
   type SearchFilters,
   type SearchWord,
@@ -44,10 +43,6 @@ export interface SearchService {
   search(options: { query: SearchQueryValue }): Promise<SearchResultView>;
 }
 
-function rank(a: Candidate, b: Candidate): number {
-  return b.score - a.score || b.rating - a.rating || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
 export function createSearchService(deps: {
   db: Db;
   /** Vocabulary lookups through the catalog's word cache; straight from the database without. */
@@ -74,20 +69,12 @@ export function createSearchService(deps: {
         filters.categoryPath = category.path;
         filters.facetSegment = category.depth + 2;
       }
-      const candidates = words.length === 0 ? [] : await findCandidates(db, words, filters, lookUp);
-      candidates.sort(rank);
-
+      const { candidates, page } =
+        words.length === 0
+          ? { candidates: [], page: [] }
+          : await findCandidates(db, words, filters, { offset, limit }, lookUp);
       const pageCandidates = candidates.slice(offset, offset + limit);
-      const rows = await findActiveProductsByIds(
-        db,
-        pageCandidates.map((candidate) => candidate.id),
-      );
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      const ordered = pageCandidates.flatMap((candidate) => {
-        const row = byId.get(candidate.id);
-        return row ? [row] : [];
-      });
-      const items = viewsWithVariants(ordered);
+      const items = viewsWithVariants(page);
       const last = pageCandidates.at(-1);
       const nextCursor =
         last && offset + limit < candidates.length

@@ -168,8 +168,8 @@ describe('GET /api/search', () => {
     });
     // On PostgreSQL the change arrives on the listener's connection just after the commit.
     await waitFor(async () => found(await search({ q: 'pelican teapot' })).includes(made.id));
-    // The words were looked up again by that search: candidates (with the facet) and page only.
-    expect(await statementsOf('teapot pelican')).toBe(2);
+    // The words were looked up again by that search: the one statement of the answer only.
+    expect(await statementsOf('teapot pelican')).toBe(1);
   });
 
   it('adds the same new words from concurrent writers without deadlock or loss', async () => {
