@@ -196,7 +196,7 @@ export function candidatesQuery(
   // Ranked in SQL (score, then rating, then id), each candidate with its facet bucket (the
   // ancestor-or-self of its category at `facetSegment` of the path), and the rows of the page
   // asked for with their product, category and variants: one statement for the whole answer. The
-  // CASE keeps the variants subquery to the page's rows.
+  // CASE keeps the product read (a join would look up all 200) to the page's rows.
   const first = page.offset;
   const last = page.offset + page.limit;
   return sql`with c as (
@@ -213,17 +213,18 @@ export function candidatesQuery(
     select ranked.id, ranked."categoryId", ranked."priceMinor", ranked.score, ranked.rating,
       bucket.id as "bucketId", bucket.name as "bucketName", bucket.name_ko as "bucketNameKo",
       bucket.slug_path as "bucketSlugPath",
-      case when ${products.id} is null then null else json_build_object(
-        'row', to_json(${products}), 'categoryName', page_category.name,
-        'categorySlugPath', page_category.slug_path, 'variants', ${variantsJson}
+      case when ranked.rank > ${first}::int and ranked.rank <= ${last}::int then (
+        select json_build_object(
+          'row', to_json(${products}), 'categoryName', page_category.name,
+          'categorySlugPath', page_category.slug_path, 'variants', ${variantsJson}
+        )
+        from ${products} left join ${categories} page_category on page_category.id = ${products.categoryId}
+        where ${products.id} = ranked.id
       ) end as product
     from ranked
     left join ${categories} own on own.id = ranked."categoryId"
     left join ${categories} bucket
       on bucket.id = nullif(split_part(own.path, '/', ${(filters.facetSegment ?? 1) + 1}::int), '')::uuid
-    left join ${products}
-      on ${products.id} = ranked.id and ranked.rank > ${first}::int and ranked.rank <= ${last}::int
-    left join ${categories} page_category on page_category.id = ${products.categoryId}
     order by ranked.rank`;
 }
 
