@@ -1,11 +1,21 @@
 import type { ListenHandlers, Subscription } from '../../platform/db/client.ts';
 import type { AppInstance } from '../../platform/http/http-app.ts';
 import type { PlatformServices } from '../../platform/services.ts';
-import { CATALOG_CHANGED_CHANNEL } from './read-cache.ts';
+import {
+  CATALOG_CHANGED_CHANNEL,
+  createReadCache,
+  type ReadCache,
+  type ReadCacheSettings,
+} from './read-cache.ts';
 
 /** Every cache of catalog reads in this process follows one subscription to the change channel. */
 export interface CatalogChanges {
   follow(handlers: ListenHandlers): void;
+  /**
+   * A read cache named `name` (its metrics' `cache` label) following these changes, with the
+   * CATALOG_CACHE_* bounds unless `bounds` says otherwise; undefined when the caches are off.
+   */
+  readCache(name: string, bounds?: Partial<ReadCacheSettings>): ReadCache | undefined;
 }
 
 /**
@@ -33,5 +43,26 @@ export function catalogChanges(app: AppInstance, services: PlatformServices): Ca
   app.addHook('onClose', async () => {
     await subscription?.close();
   });
-  return { follow: (handlers) => followers.push(handlers) };
+  const follow = (handlers: ListenHandlers) => {
+    followers.push(handlers);
+  };
+  return {
+    follow,
+    readCache(name, bounds = {}) {
+      const settings = services.config.catalog.readCache;
+      if (!settings.enabled) return undefined;
+      const cache = createReadCache({
+        name,
+        settings: {
+          maxAgeMs: settings.maxAgeSeconds * 1000,
+          maxEntries: settings.maxEntries,
+          maxBytes: settings.maxBytes,
+          ...bounds,
+        },
+        metrics: services.metrics,
+      });
+      follow(cache.handlers);
+      return cache;
+    },
+  };
 }

@@ -16,51 +16,12 @@ import {
   VariantParams,
 } from './products.schemas.ts';
 import { type Actor, createProductsService } from './products.service.ts';
-import { createReadCache, type ReadCache } from './read-cache.ts';
 
 /** Another seller's product answers 404, like a missing one. */
 const OWNER = "the product's seller, or staff";
 const TAGS = ['products'];
 /** What Fastify sends with a body it serialized itself: a cached body must be byte-identical. */
 const JSON_TYPE = 'application/json; charset=utf-8';
-
-/** The public listing cache (CATALOG_CACHE_*), when enabled, following the catalog's changes. */
-function listingCache(services: PlatformServices, changes: CatalogChanges): ReadCache | undefined {
-  const settings = services.config.catalog.readCache;
-  if (!settings.enabled) return undefined;
-  const cache = createReadCache({
-    name: 'listing',
-    settings: {
-      maxAgeMs: settings.maxAgeSeconds * 1000,
-      maxEntries: settings.maxEntries,
-      maxBytes: settings.maxBytes,
-    },
-    metrics: services.metrics,
-  });
-  changes.follow(cache.handlers);
-  return cache;
-}
-
-/**
- * Anonymous product reads by id or slug (same switch and bounds as the listing cache). A cached
- * body carries presigned image URLs, so an entry lives at most a quarter of their lifetime
- * (STORAGE_URL_TTL_SECONDS): a served URL always has most of its validity left.
- */
-function productReadCache(services: PlatformServices, changes: CatalogChanges): ReadCache | undefined {
-  const settings = services.config.catalog.readCache;
-  if (!settings.enabled) return undefined;
-  const cache = createReadCache({
-    name: 'product',
-    settings: {
-      maxAgeMs: Math.min(settings.maxAgeSeconds, services.config.storage.urlTtlSeconds / 4) * 1000,
-      maxEntries: settings.maxEntries * 10,
-      maxBytes: settings.maxBytes,
-    },
-    metrics: services.metrics,
-  });
-  changes.follow(cache.handlers);
-  return cache;
-}
 
 /** Product listing and reads (public), and the seller's own product and variant management. */
 export function registerProductRoutes(
@@ -71,7 +32,8 @@ export function registerProductRoutes(
   const products = createProductsService({
     db: services.db,
     clock: services.clock,
-    listingCache: listingCache(services, changes),
+    // The public listing cache (CATALOG_CACHE_*), when enabled.
+    listingCache: changes.readCache('listing'),
   });
 
   // One statement reads the product with its variants and ready images (media.productImages
@@ -92,7 +54,14 @@ export function registerProductRoutes(
       ),
     };
   }
-  const productCache = productReadCache(services, changes);
+  // Anonymous reads only see active products, the same for everyone. A cached body carries
+  // presigned image URLs, so an entry lives at most a quarter of their lifetime
+  // (STORAGE_URL_TTL_SECONDS): a served URL always has most of its validity left.
+  const readCache = services.config.catalog.readCache;
+  const productCache = changes.readCache('product', {
+    maxAgeMs: Math.min(readCache.maxAgeSeconds, services.config.storage.urlTtlSeconds / 4) * 1000,
+    maxEntries: readCache.maxEntries * 10,
+  });
 
   app.get(
     '/api/products',

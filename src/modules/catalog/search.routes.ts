@@ -2,46 +2,8 @@ import { access } from '../../platform/http/access.ts';
 import type { AppInstance } from '../../platform/http/http-app.ts';
 import type { PlatformServices } from '../../platform/services.ts';
 import type { CatalogChanges } from './catalog-changes.ts';
-import { createReadCache, type ReadCache } from './read-cache.ts';
 import { SearchQuery, type SearchQueryValue, SearchResult } from './search.schemas.ts';
 import { createSearchService, searchWords } from './search.service.ts';
-
-/**
- * Vocabulary lookups of search words (CATALOG_CACHE_*, like the listing cache): a few hundred
- * bytes per word, so many words fit in a small bound.
- */
-function wordCache(services: PlatformServices, changes: CatalogChanges): ReadCache | undefined {
-  const settings = services.config.catalog.readCache;
-  if (!settings.enabled) return undefined;
-  const cache = createReadCache({
-    name: 'search_words',
-    settings: { maxAgeMs: settings.maxAgeSeconds * 1000, maxEntries: 20_000, maxBytes: 8 * 1024 * 1024 },
-    metrics: services.metrics,
-  });
-  changes.follow(cache.handlers);
-  return cache;
-}
-
-/**
- * Search answers (same switch and bounds as the listing cache), keyed by the normalised words and
- * every other input: popular queries are answered from memory until the catalog changes. Search
- * is public and the same for everyone.
- */
-function resultCache(services: PlatformServices, changes: CatalogChanges): ReadCache | undefined {
-  const settings = services.config.catalog.readCache;
-  if (!settings.enabled) return undefined;
-  const cache = createReadCache({
-    name: 'search',
-    settings: {
-      maxAgeMs: settings.maxAgeSeconds * 1000,
-      maxEntries: settings.maxEntries,
-      maxBytes: settings.maxBytes,
-    },
-    metrics: services.metrics,
-  });
-  changes.follow(cache.handlers);
-  return cache;
-}
 
 /** Every input of a search, as the service reads it: `Café BUDS` and `cafe buds` share an entry. */
 function resultKey(query: SearchQueryValue): string {
@@ -61,8 +23,12 @@ export function registerSearchRoutes(
   services: PlatformServices,
   changes: CatalogChanges,
 ): void {
-  const search = createSearchService({ db: services.db, wordCache: wordCache(services, changes) });
-  const results = resultCache(services, changes);
+  // Vocabulary lookups: a few hundred bytes per word, so many words fit in a small bound.
+  const wordCache = changes.readCache('search_words', { maxEntries: 20_000, maxBytes: 8 * 1024 * 1024 });
+  const search = createSearchService({ db: services.db, wordCache });
+  // Answers, keyed by the normalised words and every other input: search is public and the same
+  // for everyone, so popular queries are answered from memory until the catalog changes.
+  const results = changes.readCache('search');
 
   app.get(
     '/api/search',
