@@ -189,7 +189,7 @@ async function explain(client: pg.Client, q: string): Promise<string> {
   const dialect = new PgDialect();
   const words = searchWords(q);
   const indexed = words.filter((word) => word.indexed);
-  const lookup = dialect.sqlToQuery(resolveWordsQuery(indexed));
+  const lookup = dialect.sqlToQuery(resolveWordsQuery(indexed.map((word) => word.text)));
   const { rows: resolved } = await client.query<{
     i: number;
     exact: boolean;

@@ -125,7 +125,6 @@ export function createReadCache(options: {
   name: string;
   settings: ReadCacheSettings;
   metrics: Metrics;
-  onListenerError?: (error: Error) => void;
   /** Monotonic milliseconds (tests pass their own). */
   now?: () => number;
 }): ReadCache {
@@ -230,7 +229,6 @@ export function createReadCache(options: {
         listening = nowListening;
         invalidate('reset');
       },
-      onError: (error) => options.onListenerError?.(error),
     },
     get serving() {
       return listening;

@@ -68,10 +68,8 @@ export const NEAREST_WORDS = 8;
  * trigram distance (`<->`, a nearest-neighbour scan of the GiST index: no threshold setting,
  * so a transposed word whose similarity is below any sensible threshold is still looked at).
  */
-export function resolveWordsQuery(words: readonly SearchWord[]): SQL {
-  const rows = words.map(
-    (word, i) => sql`(${i}::int, ${word.text}::text, ${`%${likeEscape(word.text)}%`}::text)`,
-  );
+export function resolveWordsQuery(texts: readonly string[]): SQL {
+  const rows = texts.map((text, i) => sql`(${i}::int, ${text}::text, ${`%${likeEscape(text)}%`}::text)`);
   return sql`select q.i,
       exists(select 1 from ${searchWords} s where s.word like q.pattern) as exact,
       coalesce((
@@ -294,7 +292,7 @@ export interface WordLookup {
 export async function lookUpWords(db: DbOrTx, texts: readonly string[]): Promise<Map<string, WordLookup>> {
   if (texts.length === 0) return new Map();
   const rows = rowsOf<{ i: number; exact: boolean; alternatives: ResolvedWord['alternatives'] | string }>(
-    await db.execute(resolveWordsQuery(texts.map((text) => ({ text, indexed: true })))),
+    await db.execute(resolveWordsQuery(texts)),
   );
   const found = new Map<string, WordLookup>();
   for (const row of rows) {
