@@ -1,4 +1,5 @@
 import { and, asc, count, desc, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
+import { perHandle } from '../../platform/db/per-handle.ts';
 import type { DbOrTx } from '../../platform/db/types.ts';
 import { stockLevels } from '../inventory/inventory.tables.ts';
 import {
@@ -283,7 +284,7 @@ type ListStatement = { execute(values: Record<string, unknown>): Promise<ListRow
  * of the shape (written as literals from the closed enum), so a generic plan can still use the
  * partial indexes on active products.
  */
-const listStatements = new WeakMap<DbOrTx, Map<string, ListStatement>>();
+const listStatements = perHandle(() => new Map<string, ListStatement>());
 
 function listStatement(
   db: DbOrTx,
@@ -304,11 +305,7 @@ function listStatement(
   const name = `caravan_products_${sort}_${statuses.join('_')}_${Object.values(has)
     .map((present) => (present ? '1' : '0'))
     .join('')}`;
-  let byName = listStatements.get(db);
-  if (!byName) {
-    byName = new Map();
-    listStatements.set(db, byName);
-  }
+  const byName = listStatements(db);
   const cached = byName.get(name);
   if (cached) return cached;
 

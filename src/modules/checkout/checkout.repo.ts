@@ -1,4 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
+import { perHandle } from '../../platform/db/per-handle.ts';
 import { preparedSql, tableRowMapper } from '../../platform/db/prepared-sql.ts';
 import type { DbOrTx } from '../../platform/db/types.ts';
 import { addresses, provinces, users } from '../accounts/accounts.tables.ts';
@@ -16,25 +17,10 @@ type AttemptAndBuyerRow = {
   locale: 'en' | 'ko';
   attempt: CheckoutAttemptRow | null;
 };
-const attemptAndBuyerStatements = new WeakMap<
-  DbOrTx,
-  { execute(values: { userId: string; idempotencyKey: string }): Promise<AttemptAndBuyerRow[]> }
->();
 
-/**
- * The buyer (email address, name and language for the order and its email) and the attempt stored
- * under this key, if any: one prepared statement, the buyer read once per checkout.
- */
-export async function findAttemptAndBuyer(
-  db: DbOrTx,
-  userId: string,
-  idempotencyKey: string,
-): Promise<
-  { buyer: Omit<AttemptAndBuyerRow, 'attempt'>; attempt: CheckoutAttemptRow | undefined } | undefined
-> {
-  let statement = attemptAndBuyerStatements.get(db);
-  if (!statement) {
-    statement = db
+const attemptAndBuyerStatement = perHandle(
+  (db) =>
+    db
       .select({
         email: users.email,
         displayName: users.displayName,
@@ -52,9 +38,21 @@ export async function findAttemptAndBuyer(
       .where(eq(users.id, sql.placeholder('userId')))
       .prepare('caravan_checkout_attempt_and_buyer') as unknown as {
       execute(values: { userId: string; idempotencyKey: string }): Promise<AttemptAndBuyerRow[]>;
-    };
-    attemptAndBuyerStatements.set(db, statement);
-  }
+    },
+);
+
+/**
+ * The buyer (email address, name and language for the order and its email) and the attempt stored
+ * under this key, if any: one prepared statement, the buyer read once per checkout.
+ */
+export async function findAttemptAndBuyer(
+  db: DbOrTx,
+  userId: string,
+  idempotencyKey: string,
+): Promise<
+  { buyer: Omit<AttemptAndBuyerRow, 'attempt'>; attempt: CheckoutAttemptRow | undefined } | undefined
+> {
+  const statement = attemptAndBuyerStatement(db);
   const [row] = await statement.execute({ userId, idempotencyKey });
   if (!row) return undefined;
   const { attempt, ...buyer } = row;
@@ -200,20 +198,10 @@ export async function findSavedAddress(db: DbOrTx, userId: string, addressId: st
 }
 
 type CartStockRow = { variantId: string; quantity: number; available: number };
-const cartStockStatements = new WeakMap<
-  DbOrTx,
-  { execute(values: { userId: string }): Promise<CartStockRow[]> }
->();
 
-/**
- * The buyer's open cart lines with the units available now, in one statement and without locks:
- * in a sell-out most checkouts are refused on this read alone. Prepared once per database handle
- * (it runs for every checkout; building it each time was measurable in the flash-sale bench).
- */
-export async function cartStock(db: DbOrTx, userId: string): Promise<CartStockRow[]> {
-  let statement = cartStockStatements.get(db);
-  if (!statement) {
-    statement = db
+const cartStockStatement = perHandle(
+  (db) =>
+    db
       .select({
         variantId: cartLines.variantId,
         quantity: cartLines.quantity,
@@ -225,8 +213,15 @@ export async function cartStock(db: DbOrTx, userId: string): Promise<CartStockRo
       .where(and(eq(carts.userId, sql.placeholder('userId')), eq(carts.status, 'open')))
       .prepare('caravan_checkout_cart_stock') as unknown as {
       execute(values: { userId: string }): Promise<CartStockRow[]>;
-    };
-    cartStockStatements.set(db, statement);
-  }
+    },
+);
+
+/**
+ * The buyer's open cart lines with the units available now, in one statement and without locks:
+ * in a sell-out most checkouts are refused on this read alone. Prepared once per database handle
+ * (it runs for every checkout; building it each time was measurable in the flash-sale bench).
+ */
+export async function cartStock(db: DbOrTx, userId: string): Promise<CartStockRow[]> {
+  const statement = cartStockStatement(db);
   return statement.execute({ userId });
 }
