@@ -32,11 +32,13 @@ import pg from 'pg';
 import {
   CANDIDATE_CAP,
   candidatesQuery,
-  isStandIn,
+  firstMatchOf,
+  resolveWords,
   resolveWordsQuery,
-  type SearchWord,
   WORD_SIMILARITY_THRESHOLD,
+  type WordLookupRow,
   type WordMatch,
+  wordLookupsOf,
 } from '../src/modules/catalog/search.repo.ts';
 import { searchWords } from '../src/modules/catalog/search.service.ts';
 import { dropBenchDatabase, recreateBenchDatabase, serverVersion, withDatabaseName } from './lib/pg-admin.ts';
@@ -188,32 +190,23 @@ function withTypo(title: string): string {
 async function explain(client: pg.Client, q: string): Promise<string> {
   const dialect = new PgDialect();
   const words = searchWords(q);
-  const indexed = words.filter((word) => word.indexed);
-  const lookup = dialect.sqlToQuery(resolveWordsQuery(indexed.map((word) => word.text)));
-  const { rows: resolved } = await client.query<{
-    i: number;
-    exact: boolean;
-    alternatives: Array<{ word: string; similarity: number }>;
-  }>(lookup.sql, lookup.params as unknown[]);
-  const matches = new Map<string, WordMatch>(
-    resolved.map((row) => [
-      indexed[row.i]?.text ?? '',
-      row.exact
-        ? { kind: 'exact' }
-        : {
-            kind: 'fuzzy',
-            alternatives: row.alternatives.filter((a) => isStandIn(indexed[row.i] as SearchWord, a)),
-          },
-    ]),
-  );
+  const resolved = await resolveWords(async (texts) => {
+    if (texts.length === 0) return new Map();
+    const lookup = dialect.sqlToQuery(resolveWordsQuery(texts));
+    return wordLookupsOf(
+      texts,
+      (await client.query<WordLookupRow>(lookup.sql, lookup.params as unknown[])).rows,
+    );
+  }, words);
+  const matches = new Map<string, WordMatch>([...resolved].map(([text, word]) => [text, firstMatchOf(word)]));
   const query = dialect.sqlToQuery(candidatesQuery(words, matches, {}));
   const { rows } = await client.query<{ 'QUERY PLAN': string }>(
     `explain (analyze, buffers) ${query.sql}`,
     query.params as unknown[],
   );
-  const described = resolved.map(
-    (row) =>
-      `${indexed[row.i]?.text}: ${row.exact ? 'exact' : `fuzzy → ${row.alternatives.map((a) => a.word).join(', ') || '(none)'}`}`,
+  const described = [...resolved].map(
+    ([text, word]) =>
+      `${text}: ${word.exact ? `exact${word.terms ? ` → terms ${word.terms.join(', ')}` : ' (substring)'}` : `fuzzy → ${word.alternatives.map((a) => a.word).join(', ') || '(none)'}`}`,
   );
   return [described.join('; '), ...rows.map((row) => row['QUERY PLAN'])].join('\n');
 }

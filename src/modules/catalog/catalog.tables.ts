@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQLWrapper, sql } from 'drizzle-orm';
 import {
   bigint,
   check,
@@ -41,6 +41,20 @@ export const categories = pgTable(
   ],
 );
 
+/**
+ * The distinct words of a `search_text`, every length, split like the vocabulary's words (white
+ * space and ASCII punctuation; migration 0011): a vocabulary word containing a query word is one of
+ * a matching product's terms. The SQL must be spelled exactly so for the planner to use the index.
+ */
+export const searchTermsOf = (searchText: SQLWrapper) => sql`caravan_search_terms(${searchText})`;
+
+/**
+ * A fixed sixteenth of the products (by the first byte of the random id), with its own terms index:
+ * search reads it first, so a very common word fills its candidates from a small bitmap. Spelled
+ * exactly so in queries for the planner to use the partial index.
+ */
+export const inSearchSample = (id: SQLWrapper) => sql`(get_byte(uuid_send(${id}), 0) & 15) = 0`;
+
 export const PRODUCT_STATUSES = ['draft', 'active', 'archived'] as const;
 
 export const products = pgTable(
@@ -80,6 +94,15 @@ export const products = pgTable(
     index('products_search_trgm_idx')
       .using('gin', sql`${table.searchText} gin_trgm_ops`)
       .where(sql`${table.status} = 'active'`),
+    // The words of search_text (searchTermsOf): one short posting list per word, where the trigram
+    // index intersects several long ones. Not stored: `&&` on it is exact, so the heap never
+    // recomputes it for a match.
+    index('products_search_terms_idx')
+      .using('gin', searchTermsOf(table.searchText))
+      .where(sql`${table.status} = 'active'`),
+    index('products_search_terms_sample_idx')
+      .using('gin', searchTermsOf(table.searchText))
+      .where(sql`${table.status} = 'active' and ${inSearchSample(table.id)}`),
     index('products_seller_idx').on(table.sellerId, table.createdAt),
     index('products_category_price_idx')
       .on(table.categoryId, table.minPriceMinor)

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { tableRowMapper } from '../../platform/db/prepared-sql.ts';
 import type { DbOrTx } from '../../platform/db/types.ts';
-import { categories, products, searchWords } from './catalog.tables.ts';
+import { categories, inSearchSample, products, searchTermsOf, searchWords } from './catalog.tables.ts';
 import { editDistanceWithin } from './edit-distance.ts';
 import { type ProductWithCategory, type VariantJson, variantsJson } from './products.repo.ts';
 
@@ -56,22 +56,41 @@ function rowsOf<T>(result: unknown): T[] {
  */
 export interface ResolvedWord {
   readonly exact: boolean;
+  /**
+   * The vocabulary words that contain it (so `exact` when any), when there are at most
+   * CONTAINING_WORDS_CAP: the word then matches products having one of these terms. Absent when
+   * there are more: it then matches by substring through the trigram index.
+   */
+  readonly terms?: readonly string[] | undefined;
   readonly alternatives: ReadonlyArray<{ readonly word: string; readonly similarity: number }>;
 }
+
+/**
+ * Most vocabulary words a query word may stand for by containment (`desk` → desk, desks, desktop):
+ * up to this many, one GIN lookup per word in `products.search_terms` reads short posting lists;
+ * beyond it (a short, common piece like `pro`) the trigram index's few lists are cheaper.
+ */
+export const CONTAINING_WORDS_CAP = 32;
 
 /** Nearest vocabulary words looked at per query word (then filtered by isStandIn). */
 export const NEAREST_WORDS = 8;
 
 /**
  * The SQL that resolves every indexed query word against the vocabulary in one statement: a row
- * per word (`i` in the order given) with `exact` and its NEAREST_WORDS nearest vocabulary words by
- * trigram distance (`<->`, a nearest-neighbour scan of the GiST index: no threshold setting,
- * so a transposed word whose similarity is below any sensible threshold is still looked at).
+ * per word (`i` in the order given) with the vocabulary words containing it (at most
+ * CONTAINING_WORDS_CAP + 1, so "more than the cap" shows) and its NEAREST_WORDS nearest
+ * vocabulary words by trigram distance (`<->`, a nearest-neighbour scan of the GiST index: no
+ * threshold setting, so a transposed word whose similarity is below any sensible threshold is
+ * still looked at).
  */
 export function resolveWordsQuery(texts: readonly string[]): SQL {
   const rows = texts.map((text, i) => sql`(${i}::int, ${text}::text, ${`%${likeEscape(text)}%`}::text)`);
   return sql`select q.i,
-      exists(select 1 from ${searchWords} s where s.word like q.pattern) as exact,
+      coalesce((
+        select json_agg(c.word) from (
+          select s.word from ${searchWords} s where s.word like q.pattern limit ${CONTAINING_WORDS_CAP + 1}
+        ) c
+      ), '[]'::json) as containing,
       coalesce((
         select json_agg(json_build_object('word', a.word, 'similarity', a.sim) order by a.sim desc, a.word)
         from (
@@ -111,8 +130,11 @@ export function similarityThresholdFor(word: SearchWord): number {
 
 /** How a query word takes part in the candidate query. */
 export type WordMatch =
-  /** Some title contains it: substring match, score 1. */
-  | { readonly kind: 'exact' }
+  /**
+   * Some title contains it, score 1: products having one of `terms` (the vocabulary words that
+   * contain it) or, without them, a substring match.
+   */
+  | { readonly kind: 'exact'; readonly terms?: readonly string[] | undefined }
   /** Misspelt: any of its stand-ins (substring), scored by the stand-in's similarity. */
   | { readonly kind: 'fuzzy'; readonly alternatives: ResolvedWord['alternatives'] }
   /** Only ranks (word similarity against the title), does not filter. */
@@ -123,10 +145,11 @@ export type WordMatch =
 /**
  * The SQL that retrieves at most CANDIDATE_CAP active products matching every query word, each
  * with its score: the sum over the words of how well the word matched (1 for a substring, the
- * stand-in's similarity for a misspelt word). Every condition is a `LIKE '%…%'` of a whole word
- * or stand-in (all its trigrams required), so one bitmap scan of the GIN index intersects them
- * before any heap page is read. 1–2 code point words (model codes like `G2`) have no whole
- * trigram: they must be a whole word, which gives the pattern its word-boundary trigrams.
+ * stand-in's similarity for a misspelt word). A word some title contains is one of the terms
+ * that contain it (`search_terms && array[…]`, the word-level GIN index) or, when too many words
+ * contain it, a `LIKE '%…%'`; a stand-in is a `LIKE` (all its trigrams required). The bitmap scans
+ * of both GIN indexes are ANDed before any heap page is read. 1–2 code point words (model codes
+ * like `G2`) have no whole trigram: they must be one of the terms.
  */
 export function candidatesQuery(
   words: readonly SearchWord[],
@@ -138,25 +161,32 @@ export function candidatesQuery(
   const conditions: SQL[] = [sql`${products.status} = 'active'`];
   const scores: SQL[] = [];
   const likeOf = (text: string) => sql`${col} like ${`%${likeEscape(text)}%`}`;
+  const hasAnyTerm = (terms: readonly string[]) =>
+    sql`${searchTermsOf(products.searchText)} && array[${sql.join(
+      terms.map((term) => sql`${term}`),
+      sql`, `,
+    )}]::text[]`;
+  // Whether some condition reads the terms index (see the sample below).
+  let usesTerms = false;
   for (const word of words) {
     if (!word.indexed) {
-      // A whole word between spaces (or the ends): written so, the pattern has the padded
-      // trigrams of a word boundary (`" z5"`, `"z5 "`) and the GIN index finds the few titles with
-      // it; strict word similarity found thousands of near words to recheck (measured 34 → 5 ms).
-      // `search_text` always ends in ' ' + brand, so a title word is never the last thing.
-      const text = likeEscape(word.text);
-      const wholeWord = sql`(${col} like ${`${text} %`} or ${col} like ${`% ${text} %`} or ${col} like ${`% ${text}`})`;
+      // A whole word (`orbit g2` is not `g20`): one of the product's terms, read off the
+      // word-level GIN index (a trigram pattern needed the word-boundary trigrams and rechecks).
+      const wholeWord = hasAnyTerm([word.text]);
       if (matches.get(word.text)?.kind === 'score-only') {
         scores.push(sql`case when ${wholeWord} then 1 else 0 end`);
       } else {
         conditions.push(wholeWord);
+        usesTerms = true;
         scores.push(sql`1`);
       }
       continue;
     }
     const match = matches.get(word.text) ?? { kind: 'fuzzy', alternatives: [] };
     if (match.kind === 'exact') {
-      conditions.push(likeOf(word.text));
+      const byTerms = match.terms !== undefined && match.terms.length > 0;
+      conditions.push(byTerms && match.terms ? hasAnyTerm(match.terms) : likeOf(word.text));
+      usesTerms ||= byTerms;
       scores.push(sql`1`);
     } else if (match.kind === 'score-only') {
       scores.push(sql`word_similarity(${word.text}, ${col})`);
@@ -197,15 +227,24 @@ export function candidatesQuery(
   // CASE keeps the product read (a join would look up all 200) to the page's rows.
   const first = page.offset;
   const last = page.offset + page.limit;
-  return sql`with c as (
+  const candidates = (sample: SQL | undefined) => sql`(
       select ${products.id} as id, ${products.categoryId} as "categoryId",
         ${products.minPriceMinor} as "priceMinor",
         (${sql.join(scores, sql` + `)})::float8 as score,
         coalesce(${products.ratingSum}::float8 / nullif(${products.ratingCount}, 0), -1) as rating
       from ${products}
-      where ${sql.join(conditions, sql` and `)}
+      where ${sql.join(sample ? [...conditions, sample] : conditions, sql` and `)}
       limit ${CANDIDATE_CAP}
-    ), ranked as (
+    )`;
+  // With a terms condition, the sample sixteenth goes first, off its own small index: a word in
+  // 46,000 titles fills the cap there from a ~2,900-entry bitmap instead of a 46,000-entry one
+  // (build and sort: 12 → 2 ms). The rest of the catalog is only scanned when the sample had
+  // fewer than CANDIDATE_CAP matches, i.e. when the full bitmap is small too.
+  const c = usesTerms
+    ? sql`${candidates(inSearchSample(products.id))} union all ${candidates(sql`not ${inSearchSample(products.id)}`)}
+      limit ${CANDIDATE_CAP}`
+    : candidates(undefined);
+  return sql`with c as (${c}), ranked as (
       select c.*, row_number() over (order by c.score desc, c.rating desc, c.id) as rank from c
     )
     select ranked.id, ranked."categoryId", ranked."priceMinor", ranked.score, ranked.rating,
@@ -213,11 +252,10 @@ export function candidatesQuery(
       bucket.slug_path as "bucketSlugPath",
       case when ranked.rank > ${first}::int and ranked.rank <= ${last}::int then (
         select json_build_object(
-          'row', to_json(${products}), 'categoryName', page_category.name,
-          'categorySlugPath', page_category.slug_path, 'variants', ${variantsJson}
+          'row', to_json(${products}), 'categoryName', own.name,
+          'categorySlugPath', own.slug_path, 'variants', ${variantsJson}
         )
-        from ${products} left join ${categories} page_category on page_category.id = ${products.categoryId}
-        where ${products.id} = ranked.id
+        from ${products} where ${products.id} = ranked.id
       ) end as product
     from ranked
     left join ${categories} own on own.id = ranked."categoryId"
@@ -282,26 +320,41 @@ export interface SearchHits {
 
 const NO_HITS: SearchHits = { candidates: [], page: [] };
 
-/** What the vocabulary says of one word: contained in some word? its nearest words. */
+/**
+ * What the vocabulary says of one word: the words that contain it (at most CONTAINING_WORDS_CAP
+ * + 1; none when no title has it) and its nearest words.
+ */
 export interface WordLookup {
-  readonly exact: boolean;
+  readonly containing: readonly string[];
   readonly nearest: ResolvedWord['alternatives'];
+}
+
+/** A row of resolveWordsQuery, as a driver returns it (json columns may come back as text). */
+export interface WordLookupRow {
+  readonly i: number;
+  readonly containing: readonly string[] | string;
+  readonly alternatives: ResolvedWord['alternatives'] | string;
+}
+
+/** The lookups of `texts` (in the order given to resolveWordsQuery) from its rows. */
+export function wordLookupsOf(
+  texts: readonly string[],
+  rows: readonly WordLookupRow[],
+): Map<string, WordLookup> {
+  const json = <T>(value: T | string): T => (typeof value === 'string' ? JSON.parse(value) : value);
+  const found = new Map<string, WordLookup>();
+  for (const row of rows) {
+    const text = texts[Number(row.i)];
+    if (text === undefined) continue;
+    found.set(text, { containing: json(row.containing), nearest: json(row.alternatives) });
+  }
+  return found;
 }
 
 /** Looks words (3+ code points, distinct) up in the vocabulary in one statement (resolveWordsQuery). */
 export async function lookUpWords(db: DbOrTx, texts: readonly string[]): Promise<Map<string, WordLookup>> {
   if (texts.length === 0) return new Map();
-  const rows = rowsOf<{ i: number; exact: boolean; alternatives: ResolvedWord['alternatives'] | string }>(
-    await db.execute(resolveWordsQuery(texts)),
-  );
-  const found = new Map<string, WordLookup>();
-  for (const row of rows) {
-    const text = texts[Number(row.i)];
-    if (text === undefined) continue;
-    const nearest = typeof row.alternatives === 'string' ? JSON.parse(row.alternatives) : row.alternatives;
-    found.set(text, { exact: row.exact, nearest });
-  }
-  return found;
+  return wordLookupsOf(texts, rowsOf<WordLookupRow>(await db.execute(resolveWordsQuery(texts))));
 }
 
 /** How the search resolves words: straight from the database, or through a cache of lookups. */
@@ -319,11 +372,19 @@ export async function resolveWords(
     const lookup = lookups.get(word.text);
     if (!lookup) continue;
     resolved.set(word.text, {
-      exact: lookup.exact,
+      exact: lookup.containing.length > 0,
+      terms: lookup.containing.length <= CONTAINING_WORDS_CAP ? lookup.containing : undefined,
       alternatives: lookup.nearest.filter((candidate) => isStandIn(word, candidate)),
     });
   }
   return resolved;
+}
+
+/** How a word takes part in the first candidate query: as itself if some title has it, else by its stand-ins. */
+export function firstMatchOf(word: ResolvedWord): WordMatch {
+  return word.exact
+    ? { kind: 'exact', terms: word.terms }
+    : { kind: 'fuzzy', alternatives: word.alternatives };
 }
 
 /** Whether a correctly spelled word may still be swapped for a near spelling (4+ letters, no digit). */
@@ -370,14 +431,12 @@ export async function findCandidates(
   const exactCount = [...resolved.values()].filter((word) => word.exact).length;
   const misspelt = resolved.size - exactCount;
   const short = words.filter((word) => !word.indexed);
-  const first = await run((word) =>
-    word.exact ? { kind: 'exact' } : { kind: 'fuzzy', alternatives: word.alternatives },
-  );
+  const first = await run(firstMatchOf);
   if (first.candidates.length > 0 || exactCount === 0) return first;
   if ((misspelt > 0 || short.length > 0) && exactCount >= 2) {
     // A misspelt or cut-down word (`eo` for `eco`) no longer filters; it still ranks.
     return run(
-      (word) => (word.exact ? { kind: 'exact' } : { kind: 'score-only' }),
+      (word) => (word.exact ? { kind: 'exact', terms: word.terms } : { kind: 'score-only' }),
       new Map(short.map((word) => [word.text, { kind: 'score-only' }])),
     );
   }
@@ -385,7 +444,7 @@ export async function findCandidates(
   // spellings of the same thing (`n49` → `n48`, `n59`): they stay exact.
   return run((word, text) =>
     word.exact && !isWorthRespelling(text)
-      ? { kind: 'exact' }
+      ? { kind: 'exact', terms: word.terms }
       : { kind: 'exact-or-fuzzy', alternatives: word.alternatives },
   );
 }

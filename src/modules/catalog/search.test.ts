@@ -5,7 +5,7 @@ import { createUser, type TestUser } from '../../../test/factories/users.ts';
 import { buildTestApp, type TestApp } from '../../../test/harness/build-test-app.ts';
 import { countStatements } from '../../../test/harness/query-counter.ts';
 import { waitFor } from '../../../test/harness/wait-for.ts';
-import { pruneSearchWords } from './search.repo.ts';
+import { CONTAINING_WORDS_CAP, pruneSearchWords, resolveWords } from './search.repo.ts';
 import type { SearchResultView } from './search.schemas.ts';
 import { searchWords } from './search.service.ts';
 
@@ -77,6 +77,58 @@ describe('GET /api/search', () => {
     expect(found(await search({ q: 'buds' }))).toEqual([ids.earbuds]);
     expect(found(await search({ q: 'SORI' }))).toEqual([ids.earbuds]);
     expect(found(await search({ q: 'tele' }))).toEqual([ids.tv]);
+  });
+
+  it('matches a word inside every longer word that contains it (the terms index)', async () => {
+    const make = (title: string) =>
+      createProduct(app, seller, { title, categoryId: home.id, status: 'active' });
+    const desktop = await make('Quiet Desktop Fan');
+    const deskmate = await make('Bamboo Deskmate Organizer');
+    const underdesk = await make('Underdesk Cable Tray');
+    expect(found(await search({ q: 'desk' })).sort()).toEqual(
+      [ids.lamp, desktop.id, deskmate.id, underdesk.id].sort(),
+    );
+    expect(found(await search({ q: 'desk fan' }))).toEqual([desktop.id]);
+  });
+
+  it('finds every match, in the sample sixteenth of the catalog read first and outside it', async () => {
+    const inSample = (id: string) => (Number.parseInt(id.slice(0, 2), 16) & 15) === 0;
+    const made: string[] = [];
+    // Ids are random: add products until both parts hold some (16 on average).
+    while (made.length < 200 && !(made.some(inSample) && made.some((id) => !inSample(id)))) {
+      made.push(
+        (
+          await createProduct(app, seller, {
+            title: `Zephyrine Kite ${made.length}`,
+            categoryId: home.id,
+            status: 'active',
+          })
+        ).id,
+      );
+    }
+    expect(made.some(inSample) && made.some((id) => !inSample(id))).toBe(true);
+    const result = await search({ q: 'zephyrine', limit: 100 });
+    expect(result.matched).toBe(made.length);
+    expect(found(result).sort()).toEqual([...made].sort());
+  });
+
+  it('looks a word up as terms while few vocabulary words contain it, by substring beyond that', async () => {
+    const word = { text: 'vex', indexed: true };
+    const containing = (count: number) => Array.from({ length: count }, (_, i) => `vex${i}`);
+    const resolvedWith = async (count: number) =>
+      (
+        await resolveWords(
+          async () => new Map([['vex', { containing: containing(count), nearest: [] }]]),
+          [word],
+        )
+      ).get('vex');
+    expect(await resolvedWith(CONTAINING_WORDS_CAP)).toMatchObject({
+      exact: true,
+      terms: containing(CONTAINING_WORDS_CAP),
+    });
+    // The lookup returns at most CAP + 1 words: "more than the cap" then matches by substring.
+    expect(await resolvedWith(CONTAINING_WORDS_CAP + 1)).toMatchObject({ exact: true, terms: undefined });
+    expect(await resolvedWith(0)).toMatchObject({ exact: false });
   });
 
   it('finds Korean titles, by word, substring and with a one-syllable typo', async () => {
@@ -213,7 +265,13 @@ describe('GET /api/search', () => {
       categoryId: home.id,
       status: 'active',
     });
-    expect(found(await search({ q: 'orbit g2' })).sort()).toEqual([g2.id, first.id].sort());
+    // Punctuation separates words too, as in the vocabulary.
+    const hyphenated = await createProduct(app, seller, {
+      title: 'Orbit Clip G2-Mini',
+      categoryId: home.id,
+      status: 'active',
+    });
+    expect(found(await search({ q: 'orbit g2' })).sort()).toEqual([g2.id, first.id, hyphenated.id].sort());
     expect(found(await search({ q: 'orbit g20' }))).toEqual([g20.id]);
     // With two or more whole words matching, a short word that matches nothing only ranks.
     expect(found(await search({ q: 'orbit lamp g' })).sort()).toEqual([g2.id, g20.id].sort());
