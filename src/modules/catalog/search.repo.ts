@@ -21,26 +21,16 @@ export interface SearchFilters {
   readonly categoryPath?: string | undefined;
   readonly minPrice?: number | undefined;
   readonly maxPrice?: number | undefined;
-  /** Path segment of the category facet's buckets (1: top level); see Candidate.bucket. */
+  /** Path segment of the category facet's buckets (1: top level): each candidate is counted under its category's ancestor-or-self there. */
   readonly facetSegment?: number | undefined;
 }
 
-/** A category a candidate is counted under in the facet. */
+/** A category candidates are counted under in the facet. */
 export interface FacetBucket {
   readonly id: string;
   readonly name: string;
   readonly nameKo: string | null;
   readonly slugPath: string;
-}
-
-export interface Candidate {
-  readonly id: string;
-  readonly categoryId: string | null;
-  readonly priceMinor: number | null;
-  readonly score: number;
-  readonly rating: number;
-  /** Its category's ancestor-or-self at `SearchFilters.facetSegment`; null when not that deep. */
-  readonly bucket: FacetBucket | null;
 }
 
 const likeEscape = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
@@ -221,10 +211,11 @@ export function candidatesQuery(
   }
   if (filters.minPrice !== undefined) conditions.push(sql`${products.minPriceMinor} >= ${filters.minPrice}`);
   if (filters.maxPrice !== undefined) conditions.push(sql`${products.minPriceMinor} <= ${filters.maxPrice}`);
-  // Ranked in SQL (score, then rating, then id), each candidate with its facet bucket (the
-  // ancestor-or-self of its category at `facetSegment` of the path), and the rows of the page
-  // asked for with their product, category and variants: one statement for the whole answer. The
-  // CASE keeps the product read (a join would look up all 200) to the page's rows.
+  // One row for the whole answer: the candidates ranked in SQL (score, then rating, then id), their
+  // count, prices and facet buckets (the ancestor-or-self of each one's category at `facetSegment`
+  // of the path, counted), and the products of the page asked for, in rank order, with their
+  // category and variants (only the page's rows read a product). A row per candidate cost the
+  // server more to receive and parse than the statement took to run.
   const first = page.offset;
   const last = page.offset + page.limit;
   const candidates = (sample: SQL | undefined) => sql`(
@@ -246,40 +237,48 @@ export function candidatesQuery(
     : candidates(undefined);
   return sql`with c as (${c}), ranked as (
       select c.*, row_number() over (order by c.score desc, c.rating desc, c.id) as rank from c
+    ), placed as (
+      select ranked.id, ranked.rank, ranked."priceMinor", own.name as own_name, own.slug_path as own_slug_path,
+        bucket.id as bucket_id, bucket.name as bucket_name, bucket.name_ko as bucket_name_ko,
+        bucket.slug_path as bucket_slug_path
+      from ranked
+      left join ${categories} own on own.id = ranked."categoryId"
+      left join ${categories} bucket
+        on bucket.id = nullif(split_part(own.path, '/', ${(filters.facetSegment ?? 1) + 1}::int), '')::uuid
     )
-    select ranked.id, ranked."categoryId", ranked."priceMinor", ranked.score, ranked.rating,
-      bucket.id as "bucketId", bucket.name as "bucketName", bucket.name_ko as "bucketNameKo",
-      bucket.slug_path as "bucketSlugPath",
-      case when ranked.rank > ${first}::int and ranked.rank <= ${last}::int then (
-        select json_build_object(
-          'row', to_json(${products}), 'categoryName', own.name,
-          'categorySlugPath', own.slug_path, 'variants', ${variantsJson}
-        )
-        from ${products} where ${products.id} = ranked.id
-      ) end as product
-    from ranked
-    left join ${categories} own on own.id = ranked."categoryId"
-    left join ${categories} bucket
-      on bucket.id = nullif(split_part(own.path, '/', ${(filters.facetSegment ?? 1) + 1}::int), '')::uuid
-    order by ranked.rank`;
+    select
+      (select count(*) from placed)::int as matched,
+      (select coalesce(json_agg(placed."priceMinor"), '[]'::json) from placed) as prices,
+      (select coalesce(json_agg(json_build_object(
+          'id', g.bucket_id, 'name', g.bucket_name, 'nameKo', g.bucket_name_ko, 'slugPath', g.bucket_slug_path,
+          'count', g.n)), '[]'::json)
+        from (
+          select bucket_id, bucket_name, bucket_name_ko, bucket_slug_path, count(*)::int as n from placed
+          where bucket_id is not null group by bucket_id, bucket_name, bucket_name_ko, bucket_slug_path
+        ) g) as buckets,
+      (select coalesce(json_agg((
+          select json_build_object(
+            'row', to_json(${products}), 'categoryName', placed.own_name,
+            'categorySlugPath', placed.own_slug_path, 'variants', ${variantsJson}
+          )
+          from ${products} where ${products.id} = placed.id
+        ) order by placed.rank), '[]'::json)
+        from placed where placed.rank > ${first}::int and placed.rank <= ${last}::int) as page`;
 }
 
-type CandidateRow = {
-  id: string;
-  categoryId: string | null;
-  priceMinor: string | number | null;
-  score: number | string;
-  rating: number | string;
-  bucketId: string | null;
-  bucketName: string | null;
-  bucketNameKo: string | null;
-  bucketSlugPath: string | null;
-  product: {
-    row: Record<string, unknown>;
-    categoryName: string | null;
-    categorySlugPath: string | null;
-    variants: VariantJson[];
-  } | null;
+type PageProductJson = {
+  row: Record<string, unknown>;
+  categoryName: string | null;
+  categorySlugPath: string | null;
+  variants: VariantJson[];
+};
+
+/** The one row of candidatesQuery (json columns may come back as text, depending on the driver). */
+type HitsRow = {
+  matched: number;
+  prices: Array<string | number | null> | string;
+  buckets: Array<FacetBucket & { count: number }> | string;
+  page: PageProductJson[] | string;
 };
 
 /** A product of the page, as the search statement returns it (see candidatesQuery). */
@@ -287,23 +286,20 @@ export type PageProduct = ProductWithCategory & { variants: VariantJson[] };
 
 const productRow = tableRowMapper(products);
 
-const toCandidate = (row: CandidateRow): Candidate => ({
-  id: row.id,
-  categoryId: row.categoryId,
-  priceMinor: row.priceMinor === null ? null : Number(row.priceMinor),
-  score: Number(row.score),
-  rating: Number(row.rating),
-  bucket:
-    row.bucketId && row.bucketName !== null && row.bucketSlugPath !== null
-      ? { id: row.bucketId, name: row.bucketName, nameKo: row.bucketNameKo, slugPath: row.bucketSlugPath }
-      : null,
-});
-
-const toPageProduct = (product: NonNullable<CandidateRow['product']>): PageProduct => ({
+const toPageProduct = (product: PageProductJson): PageProduct => ({
   ...productRow(product.row),
   categoryName: product.categoryName,
   categorySlugPath: product.categorySlugPath,
   variants: product.variants,
+});
+
+const json = <T>(value: T | string): T => (typeof value === 'string' ? JSON.parse(value) : value);
+
+const toHits = (row: HitsRow): SearchHits => ({
+  matched: Number(row.matched),
+  prices: json(row.prices).map((price) => (price === null ? null : Number(price))),
+  buckets: json(row.buckets).map(({ count, ...bucket }) => ({ bucket, count })),
+  page: json(row.page).map(toPageProduct),
 });
 
 /** Which ranked candidates to return with their products (offset into the ranking, count). */
@@ -312,13 +308,18 @@ export interface PageWindow {
   readonly limit: number;
 }
 
-/** The ranked candidates (best first) and the products of the page asked for, in rank order. */
+/** What a search found: its candidates summed up, and the products of the page asked for, in rank order. */
 export interface SearchHits {
-  readonly candidates: Candidate[];
+  /** Candidates retrieved (at most CANDIDATE_CAP). */
+  readonly matched: number;
+  /** Each candidate's lowest price (minor units), for the price facet. */
+  readonly prices: ReadonlyArray<number | null>;
+  /** The candidates counted by facet bucket (those under no bucket left out). */
+  readonly buckets: ReadonlyArray<{ readonly bucket: FacetBucket; readonly count: number }>;
   readonly page: PageProduct[];
 }
 
-const NO_HITS: SearchHits = { candidates: [], page: [] };
+export const NO_HITS: SearchHits = { matched: 0, prices: [], buckets: [], page: [] };
 
 /**
  * What the vocabulary says of one word: the words that contain it (at most CONTAINING_WORDS_CAP
@@ -341,7 +342,6 @@ export function wordLookupsOf(
   texts: readonly string[],
   rows: readonly WordLookupRow[],
 ): Map<string, WordLookup> {
-  const json = <T>(value: T | string): T => (typeof value === 'string' ? JSON.parse(value) : value);
   const found = new Map<string, WordLookup>();
   for (const row of rows) {
     const text = texts[Number(row.i)];
@@ -422,17 +422,14 @@ export async function findCandidates(
     // A misspelt word with no stand-in can match nothing: no need to ask.
     if ([...matches.values()].some((match) => match.kind === 'fuzzy' && match.alternatives.length === 0))
       return NO_HITS;
-    const rows = rowsOf<CandidateRow>(await db.execute(candidatesQuery(words, matches, filters, page)));
-    return {
-      candidates: rows.map(toCandidate),
-      page: rows.flatMap((row) => (row.product ? [toPageProduct(row.product)] : [])),
-    };
+    const [row] = rowsOf<HitsRow>(await db.execute(candidatesQuery(words, matches, filters, page)));
+    return row ? toHits(row) : NO_HITS;
   };
   const exactCount = [...resolved.values()].filter((word) => word.exact).length;
   const misspelt = resolved.size - exactCount;
   const short = words.filter((word) => !word.indexed);
   const first = await run(firstMatchOf);
-  if (first.candidates.length > 0 || exactCount === 0) return first;
+  if (first.matched > 0 || exactCount === 0) return first;
   if ((misspelt > 0 || short.length > 0) && exactCount >= 2) {
     // A misspelt or cut-down word (`eo` for `eco`) no longer filters; it still ranks.
     return run(

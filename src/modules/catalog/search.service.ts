@@ -7,8 +7,8 @@ import { viewsWithVariants } from './products.service.ts';
 import type { ReadCache } from './read-cache.ts';
 import {
   CANDIDATE_CAP,
-  type Candidate,
   findCandidates,
+  NO_HITS,
   type SearchFilters,
   type SearchWord,
 } from './search.repo.ts';
@@ -69,33 +69,29 @@ export function createSearchService(deps: {
         filters.categoryPath = category.path;
         filters.facetSegment = category.depth + 2;
       }
-      const { candidates, page } =
-        words.length === 0
-          ? { candidates: [], page: [] }
-          : await findCandidates(db, words, filters, { offset, limit }, lookUp);
-      const pageCandidates = candidates.slice(offset, offset + limit);
-      const items = viewsWithVariants(page);
-      const last = pageCandidates.at(-1);
+      const hits =
+        words.length === 0 ? NO_HITS : await findCandidates(db, words, filters, { offset, limit }, lookUp);
+      const items = viewsWithVariants(hits.page);
+      const last = hits.page.at(-1);
       const nextCursor =
-        last && offset + limit < candidates.length
+        last && offset + limit < hits.matched
           ? encodeCursor({ sort: CURSOR_SORT, key: String(offset + limit), id: last.id })
           : null;
 
       return {
         items,
         nextCursor,
-        matched: candidates.length,
-        capped: candidates.length >= CANDIDATE_CAP,
+        matched: hits.matched,
+        capped: hits.matched >= CANDIDATE_CAP,
         facets: {
-          categories: categoryFacet(candidates),
+          categories: [...hits.buckets]
+            .map(({ bucket, count }) => ({ ...bucket, count }))
+            .sort((a, b) => b.count - a.count || a.slugPath.localeCompare(b.slugPath)),
           priceBands: PRICE_BANDS.map((band) => ({
             minPrice: band.min,
             maxPrice: band.max,
-            count: candidates.filter(
-              (candidate) =>
-                candidate.priceMinor !== null &&
-                candidate.priceMinor >= band.min &&
-                (band.max === null || candidate.priceMinor < band.max),
+            count: hits.prices.filter(
+              (price) => price !== null && price >= band.min && (band.max === null || price < band.max),
             ).length,
           })),
         },
@@ -111,18 +107,4 @@ function decodeOffset(cursor: string): number {
     throw invalidCursor('The cursor is not one this search gave out');
   }
   return offset;
-}
-
-/** Candidates counted by their facet bucket (read with them, see SearchFilters.facetSegment). */
-function categoryFacet(candidates: readonly Candidate[]): SearchResultView['facets']['categories'] {
-  const counts = new Map<string, { bucket: NonNullable<Candidate['bucket']>; count: number }>();
-  for (const { bucket } of candidates) {
-    if (!bucket) continue;
-    const entry = counts.get(bucket.id);
-    if (entry) entry.count++;
-    else counts.set(bucket.id, { bucket, count: 1 });
-  }
-  return [...counts.values()]
-    .map(({ bucket, count }) => ({ ...bucket, count }))
-    .sort((a, b) => b.count - a.count || a.slugPath.localeCompare(b.slugPath));
 }
