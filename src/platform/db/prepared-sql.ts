@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { getTableColumns, type SQL, type Table } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from './types.ts';
@@ -26,10 +27,38 @@ export function preparedSql<Row, Values extends Record<string, unknown>>(
 ): PreparedSql<Row, Values> {
   const query = dialect.sqlToQuery(statement);
   return {
-    async run(executor, values) {
-      const result = await executor._.session.prepareQuery(query, undefined, name, false).execute(values);
-      return (result as unknown as { rows: Row[] }).rows;
-    },
+    run: (executor, values) => runNamed<Row>(executor, name, query, values),
+  };
+}
+
+async function runNamed<Row>(
+  executor: DbOrTx,
+  name: string,
+  query: { sql: string; params: unknown[] },
+  values?: Record<string, unknown>,
+): Promise<Row[]> {
+  const result = await executor._.session.prepareQuery(query, undefined, name, false).execute(values);
+  return (result as unknown as { rows: Row[] }).rows;
+}
+
+/**
+ * Runs statements whose text varies with their input (one text per shape, values as parameters)
+ * as named prepared statements, so each pooled connection parses and plans a shape once, for at
+ * most `maxShapes` distinct texts per process; any further shape runs unnamed (a connection never
+ * deallocates what it prepared, so the cap bounds the server memory kept for them). The name is a
+ * hash of the text: the same text always gets the same name.
+ */
+export function shapePreparer(prefix: string, maxShapes: number) {
+  const names = new Map<string, string>();
+  return async <Row>(executor: DbOrTx, statement: SQL): Promise<Row[]> => {
+    const query = dialect.sqlToQuery(statement);
+    let name = names.get(query.sql);
+    if (name === undefined && names.size < maxShapes) {
+      name = `${prefix}_${createHash('sha1').update(query.sql).digest('hex').slice(0, 20)}`;
+      names.set(query.sql, name);
+    }
+    if (name === undefined) return ((await executor.execute(statement)) as unknown as { rows: Row[] }).rows;
+    return runNamed<Row>(executor, name, query);
   };
 }
 
