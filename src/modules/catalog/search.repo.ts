@@ -61,7 +61,7 @@ export interface ResolvedWord {
 
 /**
  * Most vocabulary words a query word may stand for by containment (`desk` → desk, desks, desktop):
- * up to this many, one GIN lookup per word in `products.search_terms` reads short posting lists;
+ * up to this many, the terms index (`caravan_search_terms(search_text)`) reads short posting lists;
  * beyond it (a short, common piece like `pro`) the trigram index's few lists are cheaper.
  */
 export const CONTAINING_WORDS_CAP = 32;
@@ -140,7 +140,7 @@ export type WordMatch =
  * The SQL that retrieves at most CANDIDATE_CAP active products matching every query word, each
  * with its score: the sum over the words of how well the word matched (1 for a substring, the
  * stand-in's similarity for a misspelt word). A word some title contains is one of the terms
- * that contain it (`search_terms && array[…]`, the word-level GIN index) or, when too many words
+ * that contain it (`caravan_search_terms(search_text) && $terms`, the word-level GIN index) or, when too many words
  * contain it, a `LIKE '%…%'`; a stand-in is a `LIKE` (all its trigrams required). The bitmap scans
  * of both GIN indexes are ANDed before any heap page is read. 1–2 code point words (model codes
  * like `G2`) have no whole trigram: they must be one of the terms.
@@ -177,9 +177,9 @@ export function candidatesQuery(
     }
     const match = matches.get(word.text) ?? { kind: 'fuzzy', alternatives: [] };
     if (match.kind === 'exact') {
-      const byTerms = match.terms !== undefined && match.terms.length > 0;
-      conditions.push(byTerms && match.terms ? hasAnyTerm(match.terms) : likeOf(word.text));
-      usesTerms ||= byTerms;
+      const terms = match.terms?.length ? match.terms : undefined;
+      conditions.push(terms ? hasAnyTerm(terms) : likeOf(word.text));
+      usesTerms ||= terms !== undefined;
       scores.push(sql`1`);
     } else if (match.kind === 'score-only') {
       scores.push(sql`word_similarity(${word.text}, ${col})`);

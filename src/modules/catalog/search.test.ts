@@ -51,6 +51,9 @@ describe('GET /api/search', () => {
     return response.json() as SearchResultView;
   };
   const found = (result: SearchResultView) => result.items.map((item) => item.id);
+  /** An active product filed under Home. */
+  const makeActive = (title: string) =>
+    createProduct(app, seller, { title, categoryId: home.id, status: 'active' });
 
   it('normalises query words like the search column (NFKD jamo, no marks)', () => {
     expect(searchWords('Café  BUDS, ab')).toEqual([
@@ -80,11 +83,9 @@ describe('GET /api/search', () => {
   });
 
   it('matches a word inside every longer word that contains it (the terms index)', async () => {
-    const make = (title: string) =>
-      createProduct(app, seller, { title, categoryId: home.id, status: 'active' });
-    const desktop = await make('Quiet Desktop Fan');
-    const deskmate = await make('Bamboo Deskmate Organizer');
-    const underdesk = await make('Underdesk Cable Tray');
+    const desktop = await makeActive('Quiet Desktop Fan');
+    const deskmate = await makeActive('Bamboo Deskmate Organizer');
+    const underdesk = await makeActive('Underdesk Cable Tray');
     expect(found(await search({ q: 'desk' })).sort()).toEqual(
       [ids.lamp, desktop.id, deskmate.id, underdesk.id].sort(),
     );
@@ -96,15 +97,7 @@ describe('GET /api/search', () => {
     const made: string[] = [];
     // Ids are random: add products until both parts hold some (16 on average).
     while (made.length < 200 && !(made.some(inSample) && made.some((id) => !inSample(id)))) {
-      made.push(
-        (
-          await createProduct(app, seller, {
-            title: `Zephyrine Kite ${made.length}`,
-            categoryId: home.id,
-            status: 'active',
-          })
-        ).id,
-      );
+      made.push((await makeActive(`Zephyrine Kite ${made.length}`)).id);
     }
     expect(made.some(inSample) && made.some((id) => !inSample(id))).toBe(true);
     const result = await search({ q: 'zephyrine', limit: 100 });
@@ -174,11 +167,7 @@ describe('GET /api/search', () => {
           rows: Array<{ word: string }>;
         }
       ).rows.map((row) => row.word);
-    const gone = await createProduct(app, seller, {
-      title: 'Narwhal Kettle',
-      categoryId: home.id,
-      status: 'active',
-    });
+    const gone = await makeActive('Narwhal Kettle');
     expect(await vocabulary()).toContain('narwhal');
     const archive = await app.http.inject({
       method: 'POST',
@@ -216,11 +205,7 @@ describe('GET /api/search', () => {
     );
     expect(await statementsOf('Pelican,  TEAPOT')).toBe(0); // the same words, normalised
     expect(await statementsOf('teapot pelican')).toBe(0); // other order: words known, none matches
-    const made = await createProduct(app, seller, {
-      title: 'Pelican Teapot',
-      categoryId: home.id,
-      status: 'active',
-    });
+    const made = await makeActive('Pelican Teapot');
     // On PostgreSQL the change arrives on the listener's connection just after the commit.
     await waitFor(async () => found(await search({ q: 'pelican teapot' })).includes(made.id));
     // The words were looked up again by that search: the one statement of the answer only.
@@ -250,27 +235,11 @@ describe('GET /api/search', () => {
   });
 
   it('matches a word of one or two characters (a model code) only as a whole word', async () => {
-    const g2 = await createProduct(app, seller, {
-      title: 'Orbit Lamp G2',
-      categoryId: home.id,
-      status: 'active',
-    });
-    const g20 = await createProduct(app, seller, {
-      title: 'Orbit Lamp G20',
-      categoryId: home.id,
-      status: 'active',
-    });
-    const first = await createProduct(app, seller, {
-      title: 'G2 Orbit Stand',
-      categoryId: home.id,
-      status: 'active',
-    });
+    const g2 = await makeActive('Orbit Lamp G2');
+    const g20 = await makeActive('Orbit Lamp G20');
+    const first = await makeActive('G2 Orbit Stand');
     // Punctuation separates words too, as in the vocabulary.
-    const hyphenated = await createProduct(app, seller, {
-      title: 'Orbit Clip G2-Mini',
-      categoryId: home.id,
-      status: 'active',
-    });
+    const hyphenated = await makeActive('Orbit Clip G2-Mini');
     expect(found(await search({ q: 'orbit g2' })).sort()).toEqual([g2.id, first.id, hyphenated.id].sort());
     expect(found(await search({ q: 'orbit g20' }))).toEqual([g20.id]);
     // With two or more whole words matching, a short word that matches nothing only ranks.
